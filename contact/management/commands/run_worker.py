@@ -1,0 +1,25 @@
+import signal
+
+from django.core.management.base import BaseCommand
+
+from contact.worker import worker_loop, worker_name, worker_tick
+
+
+class Command(BaseCommand):
+    help = "Send queued emails and pushes from the outbox, and replay spooled submissions. Runs until stopped."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--once", action="store_true", help="Run one pass over due work and exit.")
+        parser.add_argument("--poll", type=float, default=1.0, help="Seconds to wait when idle (default 1).")
+
+    def handle(self, *args, once: bool, poll: float, **options) -> None:
+        name = worker_name()
+        if once:
+            self.stdout.write(f"{worker_tick(worker=name)} job(s) attempted")
+            return
+        stopping = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopping.append(True))
+        self.stdout.write(f"worker {name} started")
+        worker_loop(worker=name, poll_seconds=poll, should_stop=lambda: bool(stopping))
+        self.stdout.write(f"worker {name} stopped")

@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django_mongodb_backend.fields import ArrayField
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    PROPOSAL = "proposal", "Proposal"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    SPAM = "spam", "Spam"
+
+
+class FormKind(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    CONSULTATION = "consultation", "Consultation"
+
+
+class Lead(models.Model):
+    """One person, deduplicated by normalised email; their messages point here."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=120)
+    company = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    is_spam = models.BooleanField(default=False)
+    created_at = models.DateTimeField(db_index=True)
+    last_activity_at = models.DateTimeField(db_index=True)
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        indexes = [models.Index(fields=["status", "-last_activity_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:lead", args=[self.pk])
+
+
+class Message(models.Model):
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20, choices=FormKind.choices, default=FormKind.CONTACT)
+    name = models.CharField(max_length=120)
+    email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    message = models.TextField(max_length=5000)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=120, blank=True)
+    budget = models.CharField(max_length=20, blank=True)
+    preferred_date = models.DateField(null=True, blank=True)
+    time_window = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=40, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    # Request metadata
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    page = models.CharField(max_length=500, blank=True)
+    locale = models.CharField(max_length=40, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    utm = models.JSONField(default=dict, blank=True)
+    # Spam judgement at intake, and the staff's label for training
+    is_spam = models.BooleanField(default=False)
+    spam_score = models.FloatField(default=0.0)
+    spam_reasons = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    spam_label = models.CharField(max_length=4, blank=True)  # "", "spam" or "ham", set by staff
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    deliveries_enqueued = models.BooleanField(default=False)
+    search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.email})"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    DEAD = "dead", "Dead letter"
+
+
+class OutboxJob(models.Model):
+    """One delivery (an email or a push) to be sent by a worker, at least once, exactly once."""
+
+    kind = models.CharField(max_length=30)
+    key = models.CharField(max_length=120, unique=True)  # idempotent enqueue
+    payload = models.JSONField(default=dict)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    run_after = models.DateTimeField(db_index=True)
+    locked_by = models.CharField(max_length=100, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "run_after"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} [{self.status}]"
+
+
+class PushSubscription(models.Model):
+    """A staff browser that asked for web push notifications."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"push for {self.user}"

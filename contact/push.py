@@ -1,0 +1,29 @@
+"""Web push (RFC 8030/8291) with VAPID, through pywebpush."""
+import json
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from pywebpush import WebPushException, webpush
+
+from contact.models import PushSubscription
+
+
+class SubscriptionGone(Exception):
+    """The push service says this subscription no longer exists (404 or 410)."""
+
+
+def push_send(*, subscription: PushSubscription, title: str, body: str, url: str) -> None:
+    endpoint = urlsplit(subscription.endpoint)
+    try:
+        webpush(
+            subscription_info={"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
+            data=json.dumps({"title": title, "body": body, "url": url}),
+            vapid_private_key=settings.VAPID_PRIVATE_KEY,
+            vapid_claims={"sub": settings.VAPID_SUBJECT, "aud": f"{endpoint.scheme}://{endpoint.netloc}"},
+            ttl=86_400,
+            timeout=10,
+        )
+    except WebPushException as exc:
+        if exc.response is not None and exc.response.status_code in (404, 410):
+            raise SubscriptionGone(str(exc)) from exc
+        raise

@@ -1,0 +1,194 @@
+"""Writes of the intake: one submission in, a lead and a message stored, deliveries enqueued."""
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError
+from django.db.models import F
+from django.utils import timezone
+from pymongo.errors import PyMongoError
+
+from contact import ratelimit
+from contact.meta import RequestMeta
+from contact.models import FormKind, Lead, LeadStatus, Message, PushSubscription
+from contact.outbox import job_enqueue
+from contact.search import search_terms
+from contact.spam import SpamVerdict, spam_verdict
+from contact.spool import spool_append
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    message: Message | None
+    spooled: bool = False
+    duplicate: bool = False
+
+
+def _database_unreachable(exc: Exception) -> bool:
+    from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+
+    unreachable = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
+    return isinstance(exc, unreachable) or isinstance(exc.__cause__, unreachable)
+
+
+def rate_limits_check(*, meta: RequestMeta, email: str) -> None:
+    """Raise ratelimit.RateLimited when this IP or this email has sent too much lately."""
+    for scope, key in (("ip", meta.ip), ("email", email)):
+        if key:
+            limit, window = settings.CONTACT_RATE_LIMITS[scope]
+            ratelimit.hit(scope=scope, key=key, limit=limit, window=window)
+
+
+def lead_upsert(*, email: str, name: str, company: str, phone: str, country: str, received_at: datetime, spam: bool) -> Lead:
+    """The person behind an email address, created on first contact, refreshed on each message."""
+    defaults = {
+        "name": name,
+        "company": company,
+        "phone": phone,
+        "country": country,
+        "created_at": received_at,
+        "last_activity_at": received_at,
+        "is_spam": spam,
+        "status": LeadStatus.SPAM if spam else LeadStatus.NEW,
+    }
+    try:
+        lead, created = Lead.objects.get_or_create(email=email, defaults=defaults)
+    except IntegrityError:  # another process created it between our get and create
+        lead, created = Lead.objects.get(email=email), False
+    if created:
+        return lead
+    changes = {"name": name, "last_activity_at": max(lead.last_activity_at, received_at)}
+    changes.update({key: value for key, value in (("company", company), ("phone", phone), ("country", country)) if value})
+    if not spam and lead.is_spam:
+        changes.update(is_spam=False, status=LeadStatus.NEW if lead.status == LeadStatus.SPAM else lead.status)
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    lead.refresh_from_db()
+    return lead
+
+
+def deliveries_enqueue(*, message: Message) -> None:
+    """Staff email, visitor confirmation and a push per staff device; none for spam."""
+    if message.is_spam:
+        return
+    lead = message.lead
+    job_enqueue(kind="staff_email", key=f"staff_email:{message.pk}", payload={"message_id": str(message.pk)}, lead=lead)
+    job_enqueue(kind="visitor_email", key=f"visitor_email:{message.pk}", payload={"message_id": str(message.pk)}, lead=lead)
+    url = f"{settings.SITE_URL}{lead.get_absolute_url()}"
+    for subscription in PushSubscription.objects.filter(user__is_staff=True, user__is_active=True):
+        job_enqueue(
+            kind="push",
+            key=f"push:{message.pk}:{subscription.pk}",
+            payload={
+                "subscription_id": str(subscription.pk),
+                "title": f"New {message.get_kind_display().lower()}: {message.name}"[:120],
+                "body": message.subject[:200],
+                "url": url,
+            },
+            lead=lead,
+        )
+    Message.objects.filter(pk=message.pk).update(deliveries_enqueued=True)
+
+
+def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime) -> SubmitResult:
+    """Store one accepted submission (idempotent by key), then enqueue its deliveries."""
+    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+    if existing:
+        return SubmitResult(message=existing, duplicate=True)
+    lead = lead_upsert(
+        email=submission["email"],
+        name=submission["name"],
+        company=submission.get("company", ""),
+        phone=submission.get("phone", ""),
+        country=meta.country,
+        received_at=received_at,
+        spam=verdict.is_spam,
+    )
+    fields = {key: value for key, value in submission.items() if key in _MESSAGE_FIELDS}
+    try:
+        message = Message.objects.create(
+            lead=lead,
+            kind=kind,
+            received_at=received_at,
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            referrer=meta.referrer,
+            page=meta.page,
+            locale=meta.locale,
+            country=meta.country,
+            utm=meta.utm,
+            is_spam=verdict.is_spam,
+            spam_score=verdict.score,
+            spam_reasons=verdict.reasons,
+            idempotency_key=idempotency_key,
+            search_terms=search_terms(
+                submission["name"], submission["email"], submission.get("company", ""), submission["subject"], submission["message"]
+            ),
+            **fields,
+        )
+    except IntegrityError:  # the same form posted twice at once: the other request stored it
+        return SubmitResult(message=Message.objects.get(idempotency_key=idempotency_key), duplicate=True)
+    Lead.objects.filter(pk=lead.pk).update(message_count=F("message_count") + 1)
+    message.lead.refresh_from_db()
+    deliveries_enqueue(message=message)
+    return SubmitResult(message=message)
+
+
+_MESSAGE_FIELDS = {f.name for f in Message._meta.get_fields()} - {"id", "lead"}
+
+
+def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: RequestMeta, honeypot: str = "", form_ts: str = "", idempotency_key: str) -> SubmitResult:
+    """The public form's one write: judge, store, enqueue. Spools to disk if MongoDB is down.
+
+    Raises ratelimit.RateLimited when the sender is over a limit (nothing is stored then).
+    """
+    received_at = timezone.now()
+    verdict = spam_verdict(submission=submission, honeypot=honeypot, form_ts=form_ts)
+    try:
+        rate_limits_check(meta=meta, email=submission["email"])
+        return message_store(
+            kind=kind, submission=submission, meta=meta, verdict=verdict, idempotency_key=idempotency_key, received_at=received_at
+        )
+    except (DatabaseError, PyMongoError) as exc:
+        if not _database_unreachable(exc):
+            raise
+        logger.warning("MongoDB unreachable, spooling submission %s: %s", idempotency_key, exc)
+        spool_append(
+            {
+                "kind": kind,
+                "submission": submission,
+                "meta": meta.as_dict(),
+                "verdict": {"is_spam": verdict.is_spam, "score": verdict.score, "reasons": verdict.reasons},
+                "idempotency_key": idempotency_key,
+                "received_at": received_at.isoformat(),
+            }
+        )
+        return SubmitResult(message=None, spooled=True)
+
+
+def spooled_store(record: dict) -> SubmitResult:
+    """Store one record from the spool, as it would have been stored at submission time."""
+    submission = dict(record["submission"])
+    if submission.get("preferred_date"):
+        submission["preferred_date"] = date.fromisoformat(submission["preferred_date"])
+    return message_store(
+        kind=record["kind"],
+        submission=submission,
+        meta=RequestMeta(**record["meta"]),
+        verdict=SpamVerdict(**record["verdict"]),
+        idempotency_key=record["idempotency_key"],
+        received_at=datetime.fromisoformat(record["received_at"]),
+    )
+
+
+def deliveries_sweep(*, older_than_seconds: int = 60) -> int:
+    """Enqueue deliveries for messages stored by a process that died before enqueuing them."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stranded = Message.objects.filter(deliveries_enqueued=False, is_spam=False, received_at__lt=cutoff).select_related("lead")
+    count = 0
+    for message in stranded[:500]:
+        deliveries_enqueue(message=message)
+        count += 1
+    return count

@@ -1,0 +1,62 @@
+"""The outbox worker's loop: replay the spool, sweep stranded messages, run due jobs."""
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from django.db import DatabaseError
+from pymongo.errors import PyMongoError
+
+from contact.delivery import DELIVERIES
+from contact.models import OutboxStatus
+from contact.outbox import job_claim, job_complete, job_fail
+from contact.services import deliveries_sweep, spooled_store
+from contact.spool import spool_replay
+
+logger = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def jobs_run_due(*, worker: str, limit: int = 1000) -> int:
+    """Run due jobs until none is left (or `limit`); return how many were attempted."""
+    attempted = 0
+    while attempted < limit and (job := job_claim(worker=worker)) is not None:
+        attempted += 1
+        deliver = DELIVERIES.get(job.kind)
+        try:
+            if deliver is None:
+                raise LookupError(f"no delivery for job kind {job.kind!r}")
+            deliver(job)
+        except Exception as exc:  # any failure of a delivery is retried, then dead-lettered
+            status = job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
+            log = logger.error if status == OutboxStatus.DEAD else logger.warning
+            log("job %s (%s) failed, attempt %d: %s", job.pk, job.kind, job.attempts + 1, exc)
+        else:
+            job_complete(job=job)
+    return attempted
+
+
+def worker_tick(*, worker: str) -> int:
+    """One pass of the worker; database outages are logged and survived."""
+    try:
+        replayed = spool_replay(spooled_store)
+        if replayed:
+            logger.info("replayed %d spooled submissions", replayed)
+        deliveries_sweep()
+        return jobs_run_due(worker=worker)
+    except (DatabaseError, PyMongoError) as exc:
+        logger.warning("database unavailable, will retry: %s", exc)
+        return 0
+
+
+def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
+    while not should_stop():
+        if worker_tick(worker=worker) == 0:
+            deadline = time.monotonic() + poll_seconds
+            while time.monotonic() < deadline and not should_stop():
+                time.sleep(0.1)

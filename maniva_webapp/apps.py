@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ManivaWebappConfig(AppConfig):
+    default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
+    name = "maniva_webapp"

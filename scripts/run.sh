@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make run: the embedded database (unless MONGODB_URI is set), migrations, the outbox worker and
+# the web server on 127.0.0.1:$PORT. Ctrl-C or SIGTERM stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-8000}
+DB_PORT=${DB_PORT:-27017}
+mkdir -p var/db var/spool
+
+# Plain HTTP on loopback: no HTTPS redirect; a secret key kept in var/ across runs.
+export DJANGO_HTTPS=${DJANGO_HTTPS:-false}
+export DJANGO_ALLOWED_HOSTS=${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}
+export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+  [ -s var/secret_key ] || $PY -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+  DJANGO_SECRET_KEY=$(cat var/secret_key)
+  export DJANGO_SECRET_KEY
+fi
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -z "${MONGODB_URI:-}" ]; then
+  if $PY scripts/wait_for_db.py "mongodb://127.0.0.1:$DB_PORT/" 1 2>/dev/null; then
+    echo "Port $DB_PORT already answers as MongoDB; set MONGODB_URI to use it, or DB_PORT for another port." >&2
+    exit 1
+  fi
+  .venv/bin/secantusd-py --host 127.0.0.1 --port "$DB_PORT" --storage-path var/db --log-level WARNING &
+  pids+=($!)
+  export MONGODB_URI="mongodb://127.0.0.1:$DB_PORT/maniva"
+fi
+$PY scripts/wait_for_db.py "$MONGODB_URI" 30
+$PY manage.py migrate --noinput
+$PY manage.py collectstatic --noinput -v 0
+$PY manage.py run_worker &
+pids+=($!)
+echo "Maniva Digital on http://127.0.0.1:$PORT/ (database: ${MONGODB_URI%%\?*})"
+.venv/bin/gunicorn maniva_webapp.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" --access-logfile - &
+pids+=($!)
+wait -n "${pids[@]}"

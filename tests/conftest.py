@@ -1,0 +1,96 @@
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message as EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.db import connection
+
+from contact.forms import signed_form_timestamp
+from contact.ratelimit import COLLECTION as RATELIMIT_COLLECTION
+from tests.dbserver import SERVER, free_port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory, django_db_blocker) -> None:
+    """Production settings serve hashed static files from a manifest: collect them once."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture
+def db_server():
+    """The suite's database server, which a test may stop and start again (data survives)."""
+    yield SERVER
+    if SERVER.process.poll() is not None:
+        SERVER.start()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(request) -> None:
+    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        connection.get_collection(RATELIMIT_COLLECTION).delete_many({})
+
+
+@dataclass
+class Mailbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse_first: int = 0
+    refused: int = 0
+
+    def wait_for(self, count: int, seconds: float = 10) -> list[EmailMessage]:
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+class _Handler:
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.mailbox.refused < self.mailbox.refuse_first:
+            self.mailbox.refused += 1
+            return "451 4.3.0 Try again later"
+        mail = message_from_bytes(envelope.content)
+        mail["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.mailbox.messages.append(mail)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port; Django's SMTP backend sends to it."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(_Handler(mailbox), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = False
+    yield mailbox
+    controller.stop()
+
+
+def form_data(**overrides) -> dict:
+    """What a visitor's browser posts: their answers plus the form's hidden fields."""
+    import uuid
+
+    data = {
+        "name": "Ana Souza",
+        "email": "ana@Example.COM",
+        "subject": "New website for our bakery",
+        "message": "Hello! We need a new website with online ordering for our two shops.",
+        "consent": "on",
+        "website": "",
+        "form_ts": signed_form_timestamp(time.time() - 30),
+        "idem": uuid.uuid4().hex,
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

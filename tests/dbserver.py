@@ -1,0 +1,92 @@
+"""pytest plugin, loaded before pytest-django: starts the suite's own SecantusDB server and points
+the settings at it, so the suite never touches var/db/ or a developer's database."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DatabaseServer:
+    """A secantusd-py daemon on a free port, with its data in a temporary folder that outlives restarts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.storage = Path(tempfile.mkdtemp(prefix="maniva-test-db-"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/maniva"
+
+    def start(self) -> None:
+        daemon = Path(sys.executable).with_name("secantusd-py")
+        self.process = subprocess.Popen(
+            [str(daemon), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage / "data"), "--log-level", "ERROR"],
+            stdout=subprocess.DEVNULL,
+        )
+        self.wait_until_up()
+
+    def wait_until_up(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                with MongoClient(self.uri, serverSelectionTimeoutMS=300) as client:
+                    client.admin.command("ping")
+                return
+            except PyMongoError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the test database server did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.storage, ignore_errors=True)
+
+
+SERVER = DatabaseServer()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    SERVER.start()
+    spool = Path(tempfile.mkdtemp(prefix="maniva-test-spool-"))
+    os.environ.update(
+        {
+            "MONGODB_URI": SERVER.uri,
+            "MONGODB_TIMEOUT_MS": "1500",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_HTTPS": "false",
+            "DJANGO_SECRET_KEY": "test-secret-key-for-the-suite-only-0123456789abcdefghij",
+            "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            "CONTACT_SPOOL_DIR": str(spool),
+            "CONTACT_NOTIFY_EMAILS": "team@maniva.test",
+            "SITE_URL": "http://testserver",
+        }
+    )
+
+
+def pytest_unconfigure(config) -> None:
+    SERVER.close()
