@@ -29,9 +29,13 @@ TOPICS = [
 ]
 
 
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}  # needed by Indic scripts and emoji sequences
+
+
 def _has_control_chars(value: str, allow_newlines: bool) -> bool:
-    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    return any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} and ch not in allowed for ch in value)
+    allowed = _JOINERS | ({"\n", "\r", "\t"} if allow_newlines else set())
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in allowed for ch in value)
 
 
 def normalise_email(value: str) -> str:

@@ -18,7 +18,7 @@ def search_terms(*texts: str) -> list[str]:
     for text in texts:
         for word in _WORD_RE.findall(fold(text or "")):
             word = word.strip(".-+")
-            parts = [word, *re.split(r"[@.+-]", word)] if re.search(r"[@.+-]", word) else [word]
+            parts = [word, *word.split("@"), *re.split(r"[@.+-]", word)] if re.search(r"[@.+-]", word) else [word]
             for part in parts:
                 if 2 <= len(part) <= 60:
                     terms.setdefault(part, None)

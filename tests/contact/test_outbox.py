@@ -1,0 +1,97 @@
+import threading
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import close_old_connections
+
+from contact.models import OutboxJob, OutboxStatus
+from contact.outbox import job_claim, job_enqueue, retry_delay
+from contact.worker import jobs_run_due
+from tests.conftest import form_data
+
+
+def test_smtp_refusing_for_a_while_then_accepting_delivers_everything_once(client, db, smtp_server, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
+    smtp_server.refuse_first = 5
+    for i in range(3):
+        client.post("/contact/", form_data(email=f"visitor{i}@example.com"))
+
+    for _ in range(10):
+        jobs_run_due(worker="w1")
+
+    mails = smtp_server.wait_for(6)
+    assert smtp_server.refused == 5
+    assert Counter(m["X-Envelope-To"] for m in mails) == Counter(
+        {"team@maniva.test": 3, "visitor0@example.com": 1, "visitor1@example.com": 1, "visitor2@example.com": 1}
+    )
+    assert set(OutboxJob.objects.values_list("status", flat=True)) == {OutboxStatus.DONE}
+
+
+def test_failing_job_backs_off_exponentially_and_becomes_a_dead_letter(db, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+    job_enqueue(kind="email", key="k1", payload={"to": ["x@example.com"], "subject": "s", "template": "contact/email/visitor_confirmation", "context": {"name": "X"}})
+
+    jobs_run_due(worker="w1")
+
+    job = OutboxJob.objects.get(key="k1")
+    assert (job.status, job.attempts) == (OutboxStatus.DEAD, 3)
+    assert "Connection refused" in job.last_error or "Errno" in job.last_error
+
+
+def test_retry_delay_doubles():
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+
+
+def test_outbox_command_lists_and_retries_dead_letters(db, settings, smtp_server):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    smtp_server.refuse_first = 1
+    job_enqueue(kind="email", key="k2", payload={"to": ["y@example.com"], "subject": "Hi", "template": "contact/email/visitor_confirmation", "context": {"name": "Y"}})
+    jobs_run_due(worker="w1")
+
+    out = StringIO()
+    call_command("outbox", "dead", stdout=out)
+    assert "451" in out.getvalue() and "1 dead letter(s)" in out.getvalue()
+    call_command("outbox", "retry", stdout=out)
+    jobs_run_due(worker="w1")
+
+    assert OutboxJob.objects.get(key="k2").status == OutboxStatus.DONE
+    assert len(smtp_server.wait_for(1)) == 1
+    status = StringIO()
+    call_command("outbox", "status", stdout=status)
+    assert "done     1" in status.getvalue()
+
+
+def test_two_workers_racing_never_send_one_job_twice(transactional_db, smtp_server):
+    for i in range(30):
+        job_enqueue(kind="email", key=f"race{i}", payload={"to": [f"r{i}@example.com"], "subject": "Race", "template": "contact/email/visitor_confirmation", "context": {"name": "R"}})
+
+    def work(name: str) -> None:
+        try:
+            jobs_run_due(worker=name)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    mails = smtp_server.wait_for(30)
+    assert Counter(Counter(m["X-Envelope-To"] for m in mails).values()) == Counter({1: 30})
+    assert set(OutboxJob.objects.values_list("status", flat=True)) == {OutboxStatus.DONE}
+    assert len(set(OutboxJob.objects.values_list("locked_by", flat=True))) == 2, "both workers took part"
+
+
+def test_claimed_job_is_invisible_to_others_until_its_lease_expires(db, settings):
+    job_enqueue(kind="email", key="lease", payload={})
+    first = job_claim(worker="a")
+    assert first is not None and job_claim(worker="b") is None
+    settings.OUTBOX_LEASE_SECONDS = -1  # as if worker a died and its lease ran out
+    OutboxJob.objects.filter(pk=first.pk).update(locked_until=first.locked_until.replace(year=2000))
+    assert job_claim(worker="b").pk == first.pk

@@ -1,0 +1,69 @@
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from contact.models import OutboxJob, OutboxStatus, PushSubscription
+from contact.worker import jobs_run_due
+from tests.conftest import form_data
+
+
+def _staff_device(push_service, name: str, username: str = "sam") -> PushSubscription:
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
+    return PushSubscription.objects.create(user=user, created_at=timezone.now(), **push_service.subscribe(name))
+
+
+def test_new_lead_pushes_an_encrypted_signed_payload_to_each_staff_device(client, db, smtp_server, push_service, settings):
+    _staff_device(push_service, "laptop")
+    _staff_device(push_service, "phone")
+
+    client.post("/contact/", form_data(name="Jo Müller", subject="Shop redesign"))
+    jobs_run_due(worker="test")
+
+    assert push_service.rejected == []
+    assert sorted(p["name"] for p in push_service.received) == ["laptop", "phone"]
+    push = push_service.received[0]
+    assert push["payload"]["title"] == "New contact: Jo Müller"
+    assert push["payload"]["body"] == "Shop redesign"
+    assert push["payload"]["url"].startswith("http://testserver/crm/leads/")
+    assert push["public_key"] == settings.VAPID_PUBLIC_KEY
+    assert push["claims"]["sub"] == settings.VAPID_SUBJECT
+
+
+def test_gone_subscription_is_deleted(client, db, smtp_server, push_service):
+    _staff_device(push_service, "old-browser")
+    push_service.script["old-browser"] = [410]
+
+    client.post("/contact/", form_data())
+    jobs_run_due(worker="test")
+
+    assert not PushSubscription.objects.filter(endpoint__endswith="/old-browser").exists()
+    assert OutboxJob.objects.get(kind="push").status == OutboxStatus.DONE
+
+
+def test_push_service_error_is_retried_then_delivered(client, db, smtp_server, push_service, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
+    _staff_device(push_service, "flaky")
+    push_service.script["flaky"] = [500]
+
+    client.post("/contact/", form_data())
+    jobs_run_due(worker="test")  # with no backoff, the retry is due at once
+
+    assert [p["name"] for p in push_service.received] == ["flaky"]
+    job = OutboxJob.objects.get(kind="push")
+    assert (job.status, job.attempts) == (OutboxStatus.DONE, 2)
+
+
+def test_spam_sends_no_push(client, db, push_service):
+    _staff_device(push_service, "laptop")
+    client.post("/contact/", form_data(website="http://bot.example"))
+    assert not OutboxJob.objects.exists()
+
+
+def test_webpush_keys_prints_a_usable_pair():
+    out = StringIO()
+    call_command("webpush_keys", stdout=out)
+    lines = out.getvalue().split()
+    assert lines[0].startswith("VAPID_PUBLIC_KEY=") and len(lines[0]) > 80
+    assert lines[1].startswith("VAPID_PRIVATE_KEY=") and len(lines[1]) == len("VAPID_PRIVATE_KEY=") + 43

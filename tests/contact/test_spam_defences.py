@@ -1,0 +1,87 @@
+import time
+
+import pytest
+
+from contact.models import Lead, LeadStatus, Message, OutboxJob
+from contact.forms import signed_form_timestamp
+from tests.conftest import form_data
+
+
+def _post(client, **overrides):
+    return client.post("/contact/", form_data(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"website": "https://seo-offers.example"}, "honeypot"),
+        ({"form_ts": "rendered just now"}, "too_fast"),
+        ({"form_ts": None}, "no_timestamp"),
+        ({"form_ts": "12345:forged:signature"}, "no_timestamp"),
+        ({"message": "Visit https://a.example and http://b.example and www.c.example now!"}, "links"),
+        ({"message": "Best online CASINO bonuses for your visitors, reply now."}, "blocklist"),
+    ],
+)
+def test_spam_is_stored_flagged_and_sends_nothing(client, db, overrides, reason):
+    if overrides.get("form_ts") == "rendered just now":
+        overrides = {"form_ts": signed_form_timestamp(time.time())}
+    response = _post(client, **overrides)
+
+    assert response.status_code == 302, "a bot is told nothing"
+    message = Message.objects.get()
+    assert message.is_spam and reason in message.spam_reasons
+    assert Lead.objects.get().status == LeadStatus.SPAM
+    assert not OutboxJob.objects.exists()
+
+
+def test_blocked_domain_is_spam(client, db, settings):
+    settings.CONTACT_BLOCKED_DOMAINS = ["spam.example"]
+    _post(client, email="bot@SPAM.example")
+    assert Message.objects.get().spam_reasons == ["blocked_domain"]
+
+
+def test_clean_message_is_not_spam(client, db):
+    _post(client, message="We sell handmade shoes (see www.shoes.example) and need a shop.")
+    message = Message.objects.get()
+    assert not message.is_spam and message.spam_reasons == []
+    assert OutboxJob.objects.filter(kind="staff_email").count() == 1
+
+
+def test_rate_limit_per_ip_holds_across_emails(client, db, settings):
+    settings.CONTACT_RATE_LIMITS = {"ip": (3, 600), "email": (100, 3600)}
+    statuses = [_post(client, email=f"p{i}@example.com").status_code for i in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert Message.objects.count() == 3
+    refused = _post(client, email="late@example.com")
+    assert "try again in" in refused.content.decode() and int(refused["Retry-After"]) > 0
+
+
+def test_rate_limit_per_email_holds_across_ips(client, db, settings):
+    settings.CONTACT_RATE_LIMITS = {"ip": (100, 600), "email": (2, 3600)}
+    statuses = [client.post("/contact/", form_data(), REMOTE_ADDR=f"81.2.69.{i}").status_code for i in range(4)]
+    assert statuses == [302, 302, 429, 429]
+
+
+def test_rate_limit_answers_json_clients_with_429(client, db, settings):
+    settings.CONTACT_RATE_LIMITS = {"ip": (1, 600), "email": (100, 3600)}
+    _post(client)
+    response = client.post("/contact/", form_data(), HTTP_ACCEPT="application/json")
+    assert response.status_code == 429
+    assert response.json()["errors"]["__all__"][0]["code"] == "rate_limited"
+
+
+def test_rate_limit_counters_expire_through_a_ttl_index(db):
+    from django.db import connection
+
+    from contact.ratelimit import COLLECTION
+
+    indexes = connection.get_collection(COLLECTION).index_information()
+    assert any(spec.get("expireAfterSeconds") == 0 and spec["key"] == [("expires_at", 1)] for spec in indexes.values())
+
+
+def test_double_submit_creates_one_message(client, db):
+    data = form_data()
+    first, second = client.post("/contact/", data), client.post("/contact/", data)
+    assert first.status_code == second.status_code == 302
+    assert Message.objects.count() == 1
+    assert OutboxJob.objects.filter(kind="staff_email").count() == 1
