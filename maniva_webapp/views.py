@@ -1,18 +1,86 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.templatetags.static import static
+from django.views import defaults
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 from pymongo.errors import PyMongoError
 
 from contact.forms import ConsultationForm, ContactForm
+from maniva_webapp.seo import ld_json, organization_ld
+
+# The landing page carries a fresh CSRF token, form timestamp and idempotency key, so it is never
+# shared between visitors: private, revalidated on every visit (no-store would only cost the
+# back/forward cache). It is cheap instead: no database query renders it.
+_PRIVATE_PAGE = {"private": True, "no_cache": True}
+_PUBLIC_DAY = {"public": True, "max_age": 86_400}
 
 
+@require_safe
+@cache_control(**_PRIVATE_PAGE)
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "maniva_webapp/landing.html", {"form": ContactForm(), "consultation_form": ConsultationForm()})
+    context = {
+        "form": ContactForm(),
+        # Two forms on one page: the second one's ids get a prefix so that none is duplicated.
+        "consultation_form": ConsultationForm(auto_id="consult_%s"),
+        "organization_ld": ld_json(organization_ld()),
+    }
+    return render(request, "maniva_webapp/landing.html", context)
 
 
+@require_safe
+@cache_control(private=True, max_age=3600)
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "maniva_webapp/privacy.html")
+
+
+@require_safe
+@cache_control(**_PUBLIC_DAY)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", "Disallow: /crm/", "Disallow: /admin/", "Allow: /", "", f"Sitemap: {settings.SITE_URL}/sitemap.xml", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@cache_control(**_PUBLIC_DAY)
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """A view rather than a static file, so that the icons are named by their hashed URLs."""
+    icons = [
+        {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        {"src": static("img/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        {"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
+    ]
+    manifest = {
+        "name": "Maniva Digital",
+        "short_name": "Maniva",
+        "description": "Web design and development, digital marketing, and data and AI insights.",
+        "start_url": "/",
+        "scope": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#0b6b4b",
+        "icons": icons,
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+@cache_control(**_PUBLIC_DAY)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Some clients ask for /favicon.ico whatever the page says; send them to the hashed file."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return defaults.page_not_found(request, exception, template_name="maniva_webapp/404.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500.html is self-contained: it is rendered without context, when something already failed."""
+    return defaults.server_error(request, template_name="maniva_webapp/500.html")
 
 
 @never_cache
