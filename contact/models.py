@@ -37,10 +37,19 @@ class Lead(models.Model):
     created_at = models.DateTimeField(db_index=True)
     last_activity_at = models.DateTimeField(db_index=True)
     first_contacted_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised for the CRM inbox, kept up to date by contact.crm_index.lead_index_message().
+    last_subject = models.CharField(max_length=200, blank=True)
+    kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
-        indexes = [models.Index(fields=["status", "-last_activity_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at"]),
+            models.Index(fields=["is_spam", "-last_activity_at"], name="lead_spam_recent"),
+            models.Index(fields=["search_terms", "is_spam", "-last_activity_at"], name="lead_search_recent"),
+            models.Index(fields=["assignee", "-last_activity_at"], name="lead_assignee_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

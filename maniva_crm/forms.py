@@ -1,0 +1,147 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from contact.models import FormKind, LeadStatus
+from maniva_crm.selectors import SORTS, InboxFilters, staff_users
+from maniva_crm.services import BULK_ACTIONS, ROLE_PERMISSIONS
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login", params={"username": self.username_field.verbose_name})
+
+
+def _staff_choices() -> list[tuple[str, str]]:
+    return [(str(u.pk), u.get_username()) for u in staff_users()]
+
+
+class InboxFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *LeadStatus.choices])
+    assignee = forms.ChoiceField(required=False)
+    tag = forms.CharField(required=False, max_length=40)
+    country = forms.CharField(required=False, max_length=2)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any form"), *FormKind.choices], label="Form")
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    spam = forms.ChoiceField(required=False, choices=[("hide", "Hide spam"), ("only", "Only spam"), ("any", "With spam")])
+    sort = forms.ChoiceField(required=False, choices=[(key, key.title()) for key in SORTS])
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), *_staff_choices()]
+
+    def filters(self) -> InboxFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return InboxFilters(
+            q=data.get("q", ""),
+            status=data.get("status", ""),
+            assignee=data.get("assignee", ""),
+            tag=(data.get("tag") or "").strip().lower(),
+            country=(data.get("country") or "").strip().upper(),
+            kind=data.get("kind", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            spam=data.get("spam") or "hide",
+            sort=data.get("sort") or "recent",
+        )
+
+    def page(self) -> int:
+        return (self.cleaned_data.get("page") if self.is_valid() else None) or 1
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=LeadStatus.choices)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(required=False, max_length=400, help_text="Comma-separated")
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in (part.strip() for part in self.cleaned_data["tags"].split(",")) if t]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+
+
+class ReplyForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}), label="Message")
+
+    def clean_subject(self) -> str:
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError("Write a subject.", code="required")
+        return subject
+
+
+class SpamForm(forms.Form):
+    verdict = forms.ChoiceField(choices=[("spam", "Spam"), ("ham", "Not spam")])
+
+
+class BulkForm(forms.Form):
+    """Selected lead ids (a list of checkboxes) and one operation: "status:won", "assign:<id>", "assign:",
+    "tag:" (with the tag field), "spam:" or "ham:"."""
+
+    op = forms.CharField(max_length=60)
+    tag = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        self.lead_ids = [i for i in data.getlist("ids") if i][:500] if data is not None else []
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        action, _, value = data.get("op", "").partition(":")
+        if action not in BULK_ACTIONS:
+            raise ValidationError("Choose an action.", code="invalid_action")
+        if action == "status" and value not in LeadStatus.values:
+            raise ValidationError("Choose a status.", code="invalid_status")
+        if action == "tag":
+            value = data.get("tag", "").strip()
+            if not value:
+                raise ValidationError("Write a tag.", code="tag_required")
+        if action == "assign" and value and value not in {pk for pk, _ in _staff_choices()}:
+            raise ValidationError("Choose a staff member.", code="invalid_assignee")
+        data["action"], data["value"] = action, value
+        return data
+
+    def assignee(self):
+        value = self.cleaned_data.get("value")
+        return get_user_model().objects.filter(pk=value).first() if value and self.cleaned_data.get("action") == "assign" else None
+
+
+class RoleForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=None)
+    role = forms.ChoiceField(required=False, choices=[("", "No CRM role"), *[(r, r) for r in ROLE_PERMISSIONS]])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+
+
+class PushSubscriptionForm(forms.Form):
+    endpoint = forms.URLField(max_length=1000, assume_scheme="https")
+    p256dh = forms.CharField(max_length=200, required=False)
+    auth = forms.CharField(max_length=100, required=False)
+    action = forms.ChoiceField(choices=[("subscribe", "subscribe"), ("unsubscribe", "unsubscribe")])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "subscribe" and not (data.get("p256dh") and data.get("auth")):
+            raise ValidationError("A subscription needs its keys.", code="keys_required")
+        return data

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.db import models
+
+from contact.models import Lead
+
+
+class Note(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="note_lead_recent")]
+
+    def __str__(self) -> str:
+        return f"note on {self.lead_id} by {self.author_id}"
+
+
+class AuditAction(models.TextChoices):
+    STATUS = "status", "changed the status"
+    NOTE = "note", "added a note"
+    ASSIGN = "assign", "assigned the lead"
+    TAGS = "tags", "changed the tags"
+    REPLY = "reply", "replied by email"
+    SPAM = "spam", "marked as spam"
+    HAM = "ham", "marked as not spam"
+    EXPORT_CSV = "export_csv", "exported leads as CSV"
+    EXPORT_PERSON = "export_person", "exported a person's data"
+    ERASE = "erase", "erased a person"
+    STAFF = "staff", "changed a staff account"
+
+
+class AuditEntry(models.Model):
+    """One change made by a staff member. A lead's entries are its timeline; Managers read them all."""
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)  # kept when the account is deleted
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="audit_lead_recent")]
+        permissions = [
+            ("work_leads", "Can see and work leads"),
+            ("export_leads", "Can export leads"),
+            ("erase_person", "Can erase a person's data"),
+            ("manage_staff", "Can manage staff accounts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_action_display()}"
