@@ -116,9 +116,15 @@
     region.appendChild(alert);
   }
 
+  /* Focus without the browser's minimal scroll, which would hide the field's label. */
+  function focusField(field) {
+    field.focus({ preventScroll: true });
+    (field.closest(".mb-3") || field).scrollIntoView({ block: "center" });
+  }
+
   function focusFirstInvalid(form) {
     var first = form.querySelector(".is-invalid");
-    if (first) first.focus();
+    if (first) focusField(first);
     else form.querySelector("[data-form-alert]").focus();
   }
 
@@ -230,7 +236,7 @@
       var invalid = userFields(form).filter(function (field) { return !check(field); });
       if (invalid.length) {
         formAlert(form, [invalid.length === 1 ? "Please correct the field marked below." : "Please correct the " + invalid.length + " fields marked below."]);
-        invalid[0].focus();
+        focusField(invalid[0]);
         return;
       }
       formAlert(form, []);

@@ -9,6 +9,7 @@ from contact.models import Message
 from tests.browser.helpers import axe_violations, horizontal_overflow
 
 WIDTHS = [360, 768, 1280]
+EDGE_WIDTHS = {360: 320, 1280: 1920}  # the narrowest and widest screens the design promises
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -28,6 +29,10 @@ def test_landing_fits_is_accessible_and_stays_on_origin(live_server, open_page, 
 
     assert horizontal_overflow(page) == 0
     assert axe_violations(page) == []
+    if width in EDGE_WIDTHS:
+        page.set_viewport_size({"width": EDGE_WIDTHS[width], "height": 900})
+        assert horizontal_overflow(page) == 0
+        page.set_viewport_size({"width": width, "height": 900})
     # Every asset came from the site itself, and none failed.
     assert len(log.requests) >= 5
     _assert_clean(page, log, live_server.url)
