@@ -1,0 +1,132 @@
+"""Each analysis end to end, from a pymongo database to a JSON-able dict. No Django: the command,
+the services and the notebook all call these."""
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import scipy.sparse as sp
+from pymongo.database import Database
+
+from analytics import reader
+from analytics.terms import TermMatrixBuilder, distinctive_terms
+
+# lengths (scipy.stats), topics (NMF) and charts (matplotlib) are imported where used: `analytics
+# terms` starts a second sooner without them, which the benchmark against the floor shows.
+
+MIN_MESSAGES = 2  # no distribution and no contrast can be drawn from fewer
+Progress = Callable[[int], object] | None
+
+
+class TooFewMessages(ValueError):
+    pass
+
+
+@dataclass
+class Corpus:
+    matrix: sp.csr_matrix
+    names: np.ndarray
+    months: list[str]
+    statuses: list[str]
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+
+def _require(count: int, needed: int, what: str) -> None:
+    if count < needed:
+        raise TooFewMessages(f"{count} message(s) in range: {what} needs at least {needed}")
+
+
+def corpus_load(db: Database, query: dict, *, progress: Progress = None) -> Corpus:
+    """One streaming pass: each text becomes token ids at once and is dropped."""
+    statuses_by_lead = reader.lead_statuses(db)
+    builder = TermMatrixBuilder()
+    months: list[str] = []
+    statuses: list[str] = []
+    for batch in reader.message_batches(db, query):
+        for document in batch:
+            builder.add(reader.message_text(document))
+            received = document.get("received_at")
+            months.append(received.strftime("%Y-%m") if received else "")
+            statuses.append(statuses_by_lead.get(document.get("lead_id"), ""))
+        if progress:
+            progress(len(batch))
+    # Below ~100 messages every term counts; above, a term in a single message is noise.
+    matrix, names = builder.build(min_df=1 if len(builder) < 100 else 2)
+    return Corpus(matrix, names, months, statuses)
+
+
+def lengths_analyse(db: Database, query: dict, *, progress: Progress = None) -> dict:
+    from analytics.lengths import length_report
+
+    counts = reader.message_counts(db, query)
+    _require(counts["total"], MIN_MESSAGES, "a length distribution")
+    rows = []
+    for row in reader.length_rows(db, query):
+        rows.append(row)
+        if progress and len(rows) % reader.BATCH_SIZE == 0:
+            progress(reader.BATCH_SIZE)
+    return {"counts": counts, **length_report(rows)}
+
+
+def terms_analyse(corpus: Corpus, *, top: int = 15) -> dict:
+    _require(len(corpus), MIN_MESSAGES, "distinctive terms")
+    try:
+        return distinctive_terms(corpus.matrix, corpus.names, {"by_month": corpus.months, "by_status": corpus.statuses}, top=top)
+    except ValueError as error:
+        raise TooFewMessages(f"the messages in range have no words to rank ({error})") from error
+
+
+def topics_analyse(corpus: Corpus, *, n_topics: int = 8, seed: int = 0) -> dict:
+    from analytics.topics import topic_model
+
+    _require(len(corpus), 2 * n_topics, f"{n_topics} topics")
+    return topic_model(corpus.matrix, corpus.names, corpus.months, n_topics=n_topics, seed=seed)
+
+
+def spam_summary(counts: dict, model_info: dict | None) -> dict:
+    """What the report says about spam: the saved model's cross-validated metrics, and the labels."""
+    info = {key: value for key, value in (model_info or {}).items() if key != "model"}
+    return {
+        "model": info or None,
+        "metrics": info.get("metrics"),
+        "labelled": counts.get("by_label", {}),
+        "flagged_at_intake": counts.get("by_spam", {}),
+    }
+
+
+def report_build(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_spam: bool = False,
+    seed: int = 0,
+    n_topics: int = 8,
+    top: int = 15,
+    model_info: dict | None = None,
+    progress: Progress = None,
+) -> dict:
+    """Lengths over every message (spam included, to compare); terms and topics over the rest."""
+    from analytics.charts import report_charts
+
+    lengths = lengths_analyse(db, reader.message_filter(since=since, until=until))
+    corpus = corpus_load(db, reader.message_filter(since=since, until=until, include_spam=include_spam), progress=progress)
+    results = {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "params": {
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "include_spam": include_spam,
+            "seed": seed,
+            "topics": n_topics,
+        },
+        "counts": lengths.pop("counts"),
+        "lengths": lengths,
+        "terms": terms_analyse(corpus, top=top) if len(corpus) >= MIN_MESSAGES else None,
+        "topics": topics_analyse(corpus, n_topics=n_topics, seed=seed) if len(corpus) >= 2 * n_topics else None,
+    }
+    results["spam"] = spam_summary(results["counts"], model_info)
+    results["charts"] = report_charts(results)
+    return results

@@ -1,0 +1,46 @@
+"""Writes: stored reports and the trained spam model. Django glue around the pure modules."""
+from datetime import datetime, timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+from analytics import reader
+
+REPORTS = "analytics_report"
+
+
+def analytics_database() -> Database:
+    return connection.get_database()
+
+
+def model_path() -> Path:
+    return Path(settings.ANALYTICS_MODEL_PATH)
+
+
+def report_store(*, results: dict, db: Database | None = None) -> str:
+    """One insert per report (safe alone); reports are kept, the newest is shown."""
+    collection = (db if db is not None else analytics_database())[REPORTS]
+    collection.create_index([("created_at", DESCENDING)])
+    inserted = collection.insert_one({"created_at": datetime.now(timezone.utc), "results": results})
+    return str(inserted.inserted_id)
+
+
+def spam_model_train(
+    *, db: Database | None = None, seed_corpus: Path | None = None, seed: int = 0, evaluate: bool = True, path: Path | None = None
+) -> dict:
+    """Trains on the staff's labels (plus a seed corpus), cross-validates, saves; returns the model's info."""
+    from analytics import spam_model
+
+    db = db if db is not None else analytics_database()
+    texts, labels = reader.labelled_messages(db)
+    staff = len(texts)
+    if seed_corpus:
+        corpus_texts, corpus_labels = spam_model.read_labelled_csv(seed_corpus)
+        texts, labels = texts + corpus_texts, labels + corpus_labels  # staff labels first: they win ties
+    metrics = spam_model.evaluate(texts, labels, seed=seed) if evaluate else None
+    model, info = spam_model.train(texts, labels, seed=seed)
+    info.update({"staff_labels": staff, "seed_corpus": str(seed_corpus) if seed_corpus else None, "metrics": metrics})
+    return spam_model.save_model(path or model_path(), model, info=info)

@@ -1,0 +1,160 @@
+"""Analytics at scale: `analytics terms` and `analytics report` on N generated messages, against the
+floor of the same work (a bare pymongo read of the texts + `TfidfVectorizer().fit`).
+
+    .venv/bin/python benchmarks/analytics.py [--messages 100000]
+
+Starts its own SecantusDB server in this process (in memory), migrates a fresh database, inserts
+the messages, then runs the floor and the two commands as subprocesses, so wall time and peak RSS
+(`os.wait4`) are theirs alone. Targets: terms ≤ 1.5× floor, report ≤ 4× floor, peak RSS ≤ 1 GiB."""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bson import ObjectId
+from pymongo import MongoClient
+from secantus import SecantusDBServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "maniva_bench"
+TARGETS = {"terms": 1.5, "report": 4.0}
+GIB = 1024**3
+
+WORDS = """website design redesign shop online ordering payment booking app mobile android ios seo search
+ranking marketing campaign social media instagram budget quote price estimate timeline launch deadline
+brand logo identity hosting domain email migration wordpress shopify ecommerce store products catalogue
+inventory integration crm analytics dashboard reports data privacy gdpr accessibility performance speed
+security maintenance support consultation meeting call schedule restaurant bakery clinic dentist lawyer
+school hotel travel agency startup team customers clients users sales leads conversion newsletter content
+blog copywriting photos video translation languages checkout subscriptions membership portal login
+calendar reservations menu delivery pickup loyalty coupons reviews testimonials portfolio gallery""".split()
+GLUE = "the a an and or to of for with we our you your is are be it in on at this that would like need have".split()
+STATUSES = ["new"] * 5 + ["contacted"] * 3 + ["qualified", "proposal", "won", "lost", "spam"]
+
+FLOOR = """
+import sys, time
+from pymongo import MongoClient
+from sklearn.feature_extraction.text import TfidfVectorizer
+t0 = time.perf_counter()
+db = MongoClient(sys.argv[1])[sys.argv[2]]
+texts = [d["message"] for d in db.contact_message.find({}, {"message": 1, "_id": 0}, batch_size=10000)]
+t1 = time.perf_counter()
+TfidfVectorizer().fit(texts)
+t2 = time.perf_counter()
+print(f"read={t1 - t0:.2f}s fit={t2 - t1:.2f}s texts={len(texts)}")
+"""
+
+
+def message_text(rng: random.Random, target: int = 425) -> str:
+    theme = rng.sample(WORDS, 12)
+    words, size = [], 0
+    while size < target:
+        roll = rng.random()
+        word = rng.choice(theme) if roll < 0.5 else rng.choice(GLUE) if roll < 0.85 else rng.choice(WORDS)
+        words.append(word)
+        size += len(word) + 1
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
+def populate(db, n: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    leads = []
+    for i in range(max(1, n // 3)):
+        created = start + timedelta(minutes=rng.randrange(525_600))
+        leads.append({"_id": ObjectId(), "email": f"lead{i}@example.com", "name": f"Lead {i}", "status": rng.choice(STATUSES),
+                      "created_at": created, "last_activity_at": created, "message_count": 0, "is_spam": False, "tags": []})
+    for chunk in range(0, len(leads), 10_000):
+        db.contact_lead.insert_many(leads[chunk : chunk + 10_000], ordered=False)
+    batch = []
+    for i in range(n):
+        lead = rng.choice(leads)
+        spam = rng.random() < 0.05
+        batch.append({
+            "lead_id": lead["_id"], "kind": rng.choice(["contact", "contact", "consultation"]), "name": lead["name"],
+            "email": lead["email"], "subject": " ".join(rng.sample(WORDS, 4)).capitalize(), "message": message_text(rng),
+            "received_at": start + timedelta(minutes=rng.randrange(525_600)), "is_spam": spam, "spam_score": 0.9 if spam else 0.1,
+            "spam_reasons": [], "spam_label": "", "search_terms": [], "utm": {},
+        })
+        if len(batch) == 5000:
+            db.contact_message.insert_many(batch, ordered=False)
+            batch = []
+    if batch:
+        db.contact_message.insert_many(batch, ordered=False)
+
+
+def measure(args: list[str], env: dict) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS bytes, stdout) of one child process, reaped with wait4 for its own rusage."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise SystemExit(f"{' '.join(args)} failed:\n{err.read()}")
+        return wall, usage.ru_maxrss * 1024, out.read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best wall time counts")
+    options = parser.parse_args()
+
+    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:")
+    server.start()
+    try:
+        uri = server.uri.rstrip("/")
+        db_uri = f"{uri}/{DB_NAME}" if "?" not in uri else uri.replace("/?", f"/{DB_NAME}?")
+        work = Path(tempfile.mkdtemp(prefix="maniva-bench-"))
+        env = {**os.environ, "MONGODB_URI": db_uri, "DJANGO_DEBUG": "false", "DJANGO_HTTPS": "false",
+               "DJANGO_SECRET_KEY": "benchmark-only-secret-key-0123456789abcdefghijklmnop",
+               "ANALYTICS_MODEL_PATH": str(work / "no-model.joblib"), "LOG_LEVEL": "WARNING"}
+        subprocess.run([PYTHON, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+        client = MongoClient(uri)
+        started = time.perf_counter()
+        populate(client[DB_NAME], options.messages)
+        sizes = [len(d["message"]) for d in client[DB_NAME].contact_message.find({}, {"message": 1}).limit(1000)]
+        print(f"inserted {options.messages} messages (mean {sum(sizes) / len(sizes):.0f} chars) in {time.perf_counter() - started:.1f}s")
+
+        runs = {
+            "floor": [PYTHON, "-c", FLOOR, uri, DB_NAME],
+            "terms": [PYTHON, "manage.py", "analytics", "terms", "--format", "json"],
+            "report": [PYTHON, "manage.py", "analytics", "report", "--format", "html", "--out", str(work / "report.html")],
+        }
+        results = {}
+        for name, args in runs.items():
+            best = None
+            for _ in range(options.repeat):
+                wall, rss, out = measure(args, env)
+                best = (wall, rss, out) if best is None or wall < best[0] else best
+            results[name] = best
+            detail = f"  ({best[2].strip()})" if name == "floor" else ""
+            print(f"{name:7} wall={best[0]:6.2f}s  peak RSS={best[1] / 2**20:6.0f} MiB{detail}", flush=True)
+        floor = results["floor"][0]
+        print()
+        ok = True
+        for name, limit in TARGETS.items():
+            ratio = results[name][0] / floor
+            ok &= ratio <= limit
+            print(f"{name:7} {ratio:4.2f}× floor (target ≤ {limit}×) {'ok' if ratio <= limit else 'OVER'}")
+        peak = max(rss for _, rss, _ in results.values())
+        ok &= peak <= GIB
+        print(f"peak RSS of any child {peak / 2**20:.0f} MiB (target ≤ 1024 MiB) {'ok' if peak <= GIB else 'OVER'}")
+        sys.exit(0 if ok else 1)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
