@@ -1,6 +1,8 @@
 /* Colour mode: runs in <head> before the first paint so the page never flashes the wrong theme.
    Follows the system setting until the visitor picks a mode with the toggle; the pick is kept in
-   localStorage. Also swaps the html "no-js" class, which CSS uses for the no-JavaScript fallbacks. */
+   localStorage. Also swaps the html "no-js" class, which CSS uses for the no-JavaScript fallbacks.
+   A page whose styles are not ready for dark mode can opt out with <html data-theme-fixed>
+   (base.html's html_attrs block): it then stays in the mode its data-bs-theme names. */
 (function () {
   "use strict";
   var KEY = "maniva-theme";
@@ -9,6 +11,7 @@
 
   root.classList.remove("no-js");
   root.classList.add("js");
+  if (root.hasAttribute("data-theme-fixed")) return;
 
   function stored() {
     try {

@@ -167,3 +167,38 @@ def test_other_pages_are_accessible(live_server, open_page, path):
     assert axe_violations(page) == []
     allow = ("status of 404",) if path == "/no-such-page/" else ()
     _assert_clean(page, log, live_server.url, allow_console=allow)
+
+
+def test_rate_limited_submission_shows_the_servers_message(live_server, open_page, settings):
+    settings.CONTACT_MIN_FILL_SECONDS = 0
+    settings.CONTACT_RATE_LIMITS = {"ip": (0, 600), "email": (3, 3600)}  # every submission is one too many
+    page, log = open_page(768)
+    page.goto(live_server.url + "/contact/")
+    page.fill("#id_name", "Dora Maia")
+    page.fill("#id_email", "dora@example.com")
+    page.fill("#id_subject", "Website audit")
+    page.fill("#id_message", "Could you audit our current website's speed?")
+    page.check("#id_consent")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please try again in")
+    expect(page.locator("form.contact-form")).to_be_visible()
+    assert Message.objects.count() == 0
+    _assert_clean(page, log, live_server.url, allow_console=("status of 429",))
+
+
+def test_keyboard_skip_link_and_visible_focus(live_server, open_page):
+    page, log = open_page(1280)
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the first link inside main: the hero's call to action
+    focused = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [document.activeElement.textContent.trim(), s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
+    assert focused[0] == "Book a free 30-minute call"
+    assert focused[1] == "solid" and focused[2] >= 2
+    _assert_clean(page, log, live_server.url)
