@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from analytics.scoring import spam_probability
 from contact.forms import FORM_TS_SALT
 
 _LINK_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -45,4 +46,8 @@ def spam_verdict(*, submission: dict, honeypot: str, form_ts: str) -> SpamVerdic
     domain = submission.get("email", "").rpartition("@")[2]
     if domain in settings.CONTACT_BLOCKED_DOMAINS:
         reasons.append("blocked_domain")
-    return SpamVerdict(is_spam=bool(reasons), score=1.0 if reasons else 0.0, reasons=reasons)
+    probability = spam_probability(f"{submission.get('subject', '')}\n{submission.get('message', '')}")
+    if probability is not None and probability >= settings.CONTACT_SPAM_MODEL_THRESHOLD:
+        reasons.append("model")
+    score = max(1.0 if reasons else 0.0, probability or 0.0)
+    return SpamVerdict(is_spam=bool(reasons), score=round(score, 4), reasons=reasons)

@@ -85,3 +85,21 @@ def test_double_submit_creates_one_message(client, db):
     assert first.status_code == second.status_code == 302
     assert Message.objects.count() == 1
     assert OutboxJob.objects.filter(kind="staff_email").count() == 1
+
+
+def test_trained_model_scores_and_flags_at_intake(client, db, settings, tmp_path):
+    from analytics.spam_model import save_model, train
+
+    ham = [f"Hello, we need a new website for our {kind} and would like a quote." for kind in ("bakery", "clinic", "shop", "hotel", "studio", "school")]
+    spam = [f"WINNER!! Claim your free {prize} now, call 0800 now to claim cash prize" for prize in ("iphone", "voucher", "cruise", "laptop", "car", "gift")]
+    model, info = train(ham + spam, ["ham"] * 6 + ["spam"] * 6)
+    settings.ANALYTICS_MODEL_PATH = tmp_path / "model.joblib"
+    save_model(settings.ANALYTICS_MODEL_PATH, model, info=info)
+    settings.CONTACT_SPAM_MODEL_THRESHOLD = 0.5
+
+    _post(client, email="ham@example.com", subject="Quote", message="Hello, we need a new website for our bakery, could you send a quote?")
+    _post(client, email="spam@example.com", subject="WINNER", message="WINNER!! Claim your free cruise now, call 0800 to claim your cash prize")
+
+    ham_message, spam_message = Message.objects.get(email="ham@example.com"), Message.objects.get(email="spam@example.com")
+    assert ham_message.spam_score < 0.5 and not ham_message.is_spam
+    assert spam_message.spam_score >= 0.5 and spam_message.spam_reasons == ["model"]
