@@ -180,6 +180,8 @@ DATABASES["default"]["OPTIONS"] = {"serverSelectionTimeoutMS": env_int("MONGODB_
 # Lead intake: spam defences, rate limits, delivery
 CONTACT_MIN_FILL_SECONDS = env_int("CONTACT_MIN_FILL_SECONDS", 3)
 CONTACT_MAX_LINKS = 2
+# A message the trained model (python manage.py analytics spam) scores above this is flagged.
+CONTACT_SPAM_MODEL_THRESHOLD = float(env_str("CONTACT_SPAM_MODEL_THRESHOLD", "0.95"))
 CONTACT_BLOCKLIST = ["viagra", "cialis", "casino", "porn", "payday loan", "crypto giveaway", "bitcoin doubler"]
 CONTACT_BLOCKED_DOMAINS = env_list("CONTACT_BLOCKED_DOMAINS")
 CONTACT_RATE_LIMITS = {  # scope: (max messages, window seconds)
