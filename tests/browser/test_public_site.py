@@ -33,6 +33,8 @@ def test_landing_fits_is_accessible_and_stays_on_origin(live_server, open_page, 
         page.set_viewport_size({"width": EDGE_WIDTHS[width], "height": 900})
         assert horizontal_overflow(page) == 0
         page.set_viewport_size({"width": width, "height": 900})
+    # The inline JSON-LD is a data block, not a script: the strict CSP neither blocks nor reports it.
+    assert page.locator('script[type="application/ld+json"]').count() == 1
     # Every asset came from the site itself, and none failed.
     assert len(log.requests) >= 5
     _assert_clean(page, log, live_server.url)
