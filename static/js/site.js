@@ -244,15 +244,25 @@
     });
   }
 
-  function closeMenuOnNavigate() {
-    var menu = document.getElementById("site-nav");
+  /* The menu on narrow screens: a disclosure button (Bootstrap's navbar markup, without its JS). */
+  function menuToggle() {
+    var toggler = document.querySelector(".navbar-toggler[aria-controls]");
+    var menu = toggler && document.getElementById(toggler.getAttribute("aria-controls"));
     if (!menu) return;
-    menu.addEventListener("click", function (event) {
-      var collapse = window.bootstrap && window.bootstrap.Collapse.getInstance(menu);
-      if (collapse && event.target.closest("a") && menu.classList.contains("show")) collapse.hide();
+    function setOpen(open) {
+      menu.classList.toggle("show", open);
+      toggler.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    toggler.addEventListener("click", function () { setOpen(!menu.classList.contains("show")); });
+    menu.addEventListener("click", function (event) { if (event.target.closest("a")) setOpen(false); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.classList.contains("show")) {
+        setOpen(false);
+        toggler.focus();
+      }
     });
   }
 
   document.querySelectorAll("form[data-enhance]").forEach(enhance);
-  closeMenuOnNavigate();
+  menuToggle();
 })();

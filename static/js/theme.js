@@ -1,6 +1,7 @@
 /* Colour mode: runs in <head> before the first paint so the page never flashes the wrong theme.
    Follows the system setting until the visitor picks a mode with the toggle; the pick is kept in
-   localStorage. Also swaps the html "no-js" class, which CSS uses for the no-JavaScript fallbacks.
+   localStorage. Also swaps the html "no-js" class, which CSS uses for the no-JavaScript fallbacks
+   (the expanded menu, the hidden toggle) before the body is parsed, so nothing moves later.
    A page whose styles are not ready for dark mode can opt out with <html data-theme-fixed>
    (base.html's html_attrs block): it then stays in the mode its data-bs-theme names. */
 (function () {
@@ -27,7 +28,7 @@
   }
 
   function apply(mode) {
-    root.setAttribute("data-bs-theme", mode);
+    if (root.getAttribute("data-bs-theme") !== mode) root.setAttribute("data-bs-theme", mode);
     var buttons = document.querySelectorAll("[data-theme-toggle]");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].setAttribute("aria-pressed", mode === "dark" ? "true" : "false");
@@ -45,7 +46,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     var buttons = document.querySelectorAll("[data-theme-toggle]");
     for (var i = 0; i < buttons.length; i++) {
-      buttons[i].hidden = false;
       buttons[i].addEventListener("click", function () {
         var next = current() === "dark" ? "light" : "dark";
         try {

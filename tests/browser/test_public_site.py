@@ -39,10 +39,18 @@ def test_landing_fits_is_accessible_and_stays_on_origin(live_server, open_page, 
     assert len(log.requests) >= 5
     _assert_clean(page, log, live_server.url)
     # The menu is usable at this width (collapsed behind the toggler on small screens).
-    toggler = page.locator(".navbar-toggler")
+    toggler = page.get_by_role("button", name="Menu")
+    services = page.get_by_role("navigation", name="Main").get_by_role("link", name="Services")
     if toggler.is_visible():
+        expect(services).to_be_hidden()
         toggler.click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Services")).to_be_visible()
+        expect(toggler).to_have_attribute("aria-expanded", "true")
+        expect(services).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(services).to_be_hidden()
+        expect(toggler).to_be_focused()
+        toggler.click()
+    expect(services).to_be_visible()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
