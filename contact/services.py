@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, connection
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
 from contact import ratelimit
 from contact.meta import RequestMeta
 from contact.models import FormKind, Lead, LeadStatus, Message, PushSubscription
+from contact.crm_index import MAX_LEAD_TERMS, lead_terms
 from contact.outbox import job_enqueue
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
@@ -42,31 +44,61 @@ def rate_limits_check(*, meta: RequestMeta, email: str) -> None:
             ratelimit.hit(scope=scope, key=key, limit=limit, window=window)
 
 
+def _lead_document_defaults() -> dict:
+    """Every Lead column at its model default, as stored: what an ORM insert would write."""
+    return {
+        field.column: field.get_db_prep_save(field.get_default(), connection)
+        for field in Lead._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
 def lead_upsert(*, email: str, name: str, company: str, phone: str, country: str, received_at: datetime, spam: bool) -> Lead:
-    """The person behind an email address, created on first contact, refreshed on each message."""
-    defaults = {
-        "name": name,
-        "company": company,
-        "phone": phone,
-        "country": country,
+    """The person behind an email address, created on first contact, refreshed on each message.
+
+    One atomic upsert on the unique email, so concurrent first messages from one person make one lead.
+    """
+    updates = {"name": name, **{key: value for key, value in (("company", company), ("phone", phone), ("country", country)) if value}}
+    on_insert = {
+        **_lead_document_defaults(),
+        "email": email,
         "created_at": received_at,
-        "last_activity_at": received_at,
         "is_spam": spam,
         "status": LeadStatus.SPAM if spam else LeadStatus.NEW,
     }
-    try:
-        lead, created = Lead.objects.get_or_create(email=email, defaults=defaults)
-    except IntegrityError:  # another process created it between our get and create
-        lead, created = Lead.objects.get(email=email), False
-    if created:
-        return lead
-    changes = {"name": name, "last_activity_at": max(lead.last_activity_at, received_at)}
-    changes.update({key: value for key, value in (("company", company), ("phone", phone), ("country", country)) if value})
-    if not spam and lead.is_spam:
-        changes.update(is_spam=False, status=LeadStatus.NEW if lead.status == LeadStatus.SPAM else lead.status)
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    lead.refresh_from_db()
-    return lead
+    for key in [*updates, "last_activity_at"]:
+        on_insert.pop(key, None)
+    collection = connection.get_collection(Lead._meta.db_table)
+    for attempt in range(2):
+        try:
+            doc = collection.find_one_and_update(
+                {"email": email},
+                {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            break
+        except DuplicateKeyError:  # two first messages at once: the other upsert inserted; update it now
+            if attempt:
+                raise
+    if not spam and doc["is_spam"]:
+        status = LeadStatus.NEW if doc["status"] == LeadStatus.SPAM else doc["status"]
+        collection.update_one({"_id": doc["_id"]}, {"$set": {"is_spam": False, "status": status}})
+    return Lead.objects.get(pk=doc["_id"])
+
+
+def lead_record_message(*, lead: Lead, message: Message) -> None:
+    """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
+    terms = list(dict.fromkeys([*lead_terms(lead=lead), *message.search_terms]))
+    update = {
+        "$inc": {"message_count": 1},
+        "$addToSet": {"kinds": message.kind},
+    }
+    if len(lead.search_terms) < MAX_LEAD_TERMS:
+        update["$addToSet"]["search_terms"] = {"$each": terms}
+    if message.received_at >= lead.last_activity_at:
+        update["$set"] = {"last_subject": message.subject[:200]}
+    connection.get_collection(Lead._meta.db_table).update_one({"_id": lead.pk}, update)
 
 
 def deliveries_enqueue(*, message: Message) -> None:
@@ -94,9 +126,6 @@ def deliveries_enqueue(*, message: Message) -> None:
 
 def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime) -> SubmitResult:
     """Store one accepted submission (idempotent by key), then enqueue its deliveries."""
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing:
-        return SubmitResult(message=existing, duplicate=True)
     lead = lead_upsert(
         email=submission["email"],
         name=submission["name"],
@@ -130,8 +159,7 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
         )
     except IntegrityError:  # the same form posted twice at once: the other request stored it
         return SubmitResult(message=Message.objects.get(idempotency_key=idempotency_key), duplicate=True)
-    Lead.objects.filter(pk=lead.pk).update(message_count=F("message_count") + 1)
-    message.lead.refresh_from_db()
+    lead_record_message(lead=lead, message=message)
     deliveries_enqueue(message=message)
     return SubmitResult(message=message)
 
