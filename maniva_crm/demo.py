@@ -91,8 +91,10 @@ def demo_seed(*, messages: int, per_lead: float = 3.3, seed: int = 1, batch: int
         kind = (FormKind.CONSULTATION if rng.random() < 0.25 else FormKind.CONTACT).value
         subject = rng.choice(SUBJECTS).format(c=lead["company"] or "business")
         body = _text(rng, 12, 60)
-        received = lead["created_at"] + timedelta(minutes=rng.randint(0, 60 * 24 * 120)) if lead["message_count"] else lead["created_at"]
-        received = min(received, now)
+        received = lead["created_at"]
+        if lead["message_count"]:  # a later message, some time in the 120 days after the first (not in the future)
+            room = min(60 * 24 * 120, int((now - received).total_seconds() // 60))
+            received += timedelta(minutes=rng.randint(0, max(0, room)))
         terms = search_terms(lead["name"], lead["email"], lead["company"], subject, body)
         lead["message_count"] += 1
         lead_terms[owner].update(dict.fromkeys(terms))

@@ -32,9 +32,10 @@ class InboxFilterForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=[(key, key.title()) for key in SORTS])
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, staff: list | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), *_staff_choices()]
+        choices = [(str(u.pk), u.get_username()) for u in staff] if staff is not None else _staff_choices()
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), *choices]
 
     def filters(self) -> InboxFilters:
         data = self.cleaned_data if self.is_valid() else {}

@@ -5,7 +5,7 @@ Django's ModelBackend reads group permissions with a join through content types
 the app label as `1`, so `user.has_perm("maniva_crm.…")` is False for every non-superuser. The CRM
 resolves its own permissions with join-free queries instead, the same on MongoDB and SecantusDB.
 """
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
 APP = "maniva_crm"
@@ -19,20 +19,20 @@ def crm_permissions(user) -> set[str]:
     if cached is not None:
         return cached
     if user.is_superuser:
-        codenames = set(Permission.objects.filter(content_type__in=_crm_content_types()).values_list("codename", flat=True))
-        codenames |= {"work_leads", "export_leads", "erase_person", "manage_staff", "view_auditentry"}
+        codenames = {"work_leads", "export_leads", "erase_person", "manage_staff", "view_auditentry"}
     else:
-        group_ids = list(user.groups.values_list("pk", flat=True))
-        content_types = _crm_content_types()
-        from_groups = Permission.objects.filter(group__in=group_ids, content_type__in=content_types) if group_ids else Permission.objects.none()
-        direct = Permission.objects.filter(user=user, content_type__in=content_types)
-        codenames = set(from_groups.values_list("codename", flat=True)) | set(direct.values_list("codename", flat=True))
+        group_links = Group.permissions.through.objects.filter(group__user=user).values_list("permission_id", flat=True)
+        user_links = user.user_permissions.through.objects.filter(user_id=user.pk).values_list("permission_id", flat=True)
+        permission_ids = {*group_links.order_by(), *user_links.order_by()}
+        codenames = set(
+            Permission.objects.filter(pk__in=permission_ids, content_type__in=_crm_content_types()).order_by().values_list("codename", flat=True)
+        ) if permission_ids else set()
     user._crm_permissions = codenames
     return codenames
 
 
 def _crm_content_types() -> list:
-    return list(ContentType.objects.filter(app_label=APP).values_list("pk", flat=True))
+    return list(ContentType.objects.filter(app_label=APP).order_by().values_list("pk", flat=True))
 
 
 def crm_can(user, permission: str) -> bool:

@@ -20,7 +20,7 @@ from contact.search import query_terms
 from maniva_crm.models import AuditEntry, Note
 
 PER_PAGE = 50
-WINDOWS_DAYS = (7, 30, 120, 400, None)
+FIRST_WINDOW_DAYS = 1.0
 SORTS = {
     "recent": [("last_activity_at", -1)],
     "oldest": [("last_activity_at", 1)],
@@ -108,12 +108,13 @@ def inbox_match(filters: InboxFilters, *, terms: list[str] | None = None, with_s
         match["search_terms"] = words[0]
     elif words:
         match["search_terms"] = {"$all": words}
-    if filters.spam == "hide":
-        match["is_spam"] = False
-    elif filters.spam == "only":
-        match["is_spam"] = True
     if with_status and filters.status:
+        # a lead is spam exactly when its status is spam, so the status says all the spam filter would
         match["status"] = filters.status
+    elif with_status and filters.spam == "hide":
+        match["is_spam"] = False
+    elif with_status and filters.spam == "only":
+        match["is_spam"] = True
     if filters.assignee == "none":
         match["assignee_id"] = None
     elif filters.assignee:
@@ -142,8 +143,8 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
     """The `wanted` newest matching leads, in widening windows of recent activity."""
     collection = leads_collection()
     now = timezone.now()
-    docs: list[dict] = []
-    for days in WINDOWS_DAYS:
+    days: float | None = FIRST_WINDOW_DAYS
+    while True:
         windowed = dict(match)
         if days is not None:
             windowed["last_activity_at"] = {"$gte": now - timedelta(days=days)}
@@ -151,9 +152,12 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
         if not residual_terms:
             cursor = cursor.limit(wanted)
         docs = [d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms)][:wanted]
-        if len(docs) >= wanted:
-            break
-    return docs
+        if len(docs) >= wanted or days is None:
+            return docs
+        # grow the window by the density seen so far (at least 4x), then give up bounding it
+        days = days * max(4.0, 1.5 * wanted / max(1, len(docs)))
+        if days > 3 * 365:
+            days = None
 
 
 def inbox_page(*, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE) -> InboxPage:
@@ -199,7 +203,7 @@ def _rows(docs: list[dict]) -> list[LeadRow]:
 
 
 def inbox_status_counts(*, filters: InboxFilters) -> dict[str, int]:
-    """Leads per status under the current filters (all statuses, whatever status is selected)."""
+    """Leads per status under the current filters, whatever status or spam filter is selected."""
     counts = dict.fromkeys(LeadStatus.values, 0)
     pipeline = [{"$match": inbox_match(filters, with_status=False)}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
     for row in leads_collection().aggregate(pipeline):
@@ -276,6 +280,19 @@ def audit_page(*, page: int = 1, per_page: int = 100) -> tuple[list[AuditEntry],
 
 def staff_users():
     return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+
+
+def accounts_with_roles() -> list[tuple]:
+    """(user, "Sales, Managers") for every active account; group names read join-free."""
+    from django.contrib.auth.models import Group
+
+    users = list(get_user_model().objects.filter(is_active=True).order_by("username"))
+    groups = dict(Group.objects.order_by().values_list("pk", "name"))
+    links = get_user_model().groups.through.objects.order_by().values_list("user_id", "group_id")
+    names: dict = {}
+    for user_id, group_id in links:
+        names.setdefault(user_id, []).append(groups.get(group_id, ""))
+    return [(user, ", ".join(sorted(names.get(user.pk, []))) or "—") for user in users]
 
 
 def person_data(*, lead: Lead) -> dict:

@@ -91,18 +91,19 @@ def _lead_or_404(pk: str) -> Lead:
 @require_GET
 @staff_required()
 def inbox(request: HttpRequest) -> HttpResponse:
-    form = InboxFilterForm(request.GET or None)
+    staff_list = list(selectors.staff_users())
+    form = InboxFilterForm(request.GET or None, staff=staff_list)
     filters = form.filters() if request.GET else selectors.InboxFilters()
     page = selectors.inbox_page(filters=filters, page=form.page() if request.GET else 1)
     query = filters.as_query()
     context = {
-        "form": form if request.GET else InboxFilterForm(),
+        "form": form if request.GET else InboxFilterForm(staff=staff_list),
         "page": page,
         "filters": filters,
         "query": urlencode(query),
         "counts_url": f"{reverse('crm:counts')}?{urlencode(query)}",
         "statuses": LeadStatus.choices,
-        "staff": selectors.staff_users(),
+        "staff": staff_list,
         "can_export": crm_can(request.user, "maniva_crm.export_leads"),
     }
     if request.htmx and request.htmx.target == "inbox-results":
@@ -331,10 +332,7 @@ def staff(request: HttpRequest) -> HttpResponse:
             services.staff_role_set(user=form.cleaned_data["user"], role=form.cleaned_data["role"], actor=request.user)
             messages.success(request, "Role saved.")
             return redirect("crm:staff")
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(is_active=True).prefetch_related("groups").order_by("username")
-    return render(request, "maniva_crm/staff.html", {"form": form, "users": users, "roles": list(services.ROLE_PERMISSIONS)}, status=400 if form.errors else 200)
+    return render(request, "maniva_crm/staff.html", {"form": form, "users": selectors.accounts_with_roles()}, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -12,10 +12,5 @@ def vapid_public_key() -> str:
 
 
 @register.filter
-def role_names(user) -> str:
-    return ", ".join(group.name for group in user.groups.all()) or "—"
-
-
-@register.filter
 def crm_can(user, codename: str) -> bool:
     return _crm_can(user, codename)

@@ -1,0 +1,167 @@
+"""CRM inbox benchmark: server time of the inbox against the bare pymongo query on the same server.
+
+    .venv/bin/python benchmarks/crm.py [--messages 100000] [--runs 20] [--uri mongodb://…/db]
+
+Starts its own SecantusDB daemon (unless --uri), migrates, seeds with `seed_demo`, logs in a
+Sales user with Django's test client and times, per case, the whole view (request → rendered
+page, in process) and the bare pymongo query that returns the same lead ids. It also times a
+full-scan case-insensitive $regex over the messages, which search must beat 10×.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def start_server() -> tuple[subprocess.Popen, str, Path]:
+    from pymongo import MongoClient
+
+    from tests.dbserver import free_port
+
+    port = free_port()
+    storage = Path(tempfile.mkdtemp(prefix="maniva-bench-crm-"))
+    daemon = Path(sys.executable).with_name("secantusd-py")
+    process = subprocess.Popen(
+        [str(daemon), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage / "data"), "--log-level", "ERROR"],
+        stdout=subprocess.DEVNULL,
+    )
+    uri = f"mongodb://127.0.0.1:{port}/crmbench"
+    for _ in range(300):
+        try:
+            with MongoClient(uri, serverSelectionTimeoutMS=300) as client:
+                client.admin.command("ping")
+            break
+        except Exception:
+            time.sleep(0.1)
+    return process, uri, storage
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def timed(func, runs: int) -> tuple[list[float], object]:
+    func()  # warm-up
+    samples, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = func()
+        samples.append(time.perf_counter() - start)
+    return samples, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--uri", help="use this (already seeded) database instead of starting one")
+    args = parser.parse_args()
+
+    process = storage = None
+    if args.uri:
+        uri = args.uri
+    else:
+        process, uri, storage = start_server()
+    os.environ.update(
+        MONGODB_URI=uri, DJANGO_DEBUG="false", DJANGO_HTTPS="false", DJANGO_ALLOWED_HOSTS="testserver",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnop"),
+        DJANGO_SETTINGS_MODULE="maniva_webapp.settings", LOG_LEVEL="WARNING",
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # lets the client see the rendered context (the ids the view chose)
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    try:
+        call_command("migrate", verbosity=0)
+        leads = connection.get_collection("contact_lead")
+        messages = connection.get_collection("contact_message")
+        if not args.uri:
+            start = time.perf_counter()
+            call_command("seed_demo", messages=args.messages)
+            print(f"seeded {messages.count_documents({})} messages / {leads.count_documents({})} leads in {time.perf_counter() - start:.0f} s")
+        run(args, leads, messages)
+    finally:
+        if process:
+            process.terminate()
+            process.wait(timeout=30)
+            shutil.rmtree(storage, ignore_errors=True)
+
+
+def run(args, leads, messages) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from contact.search import fold
+    from maniva_crm.selectors import PER_PAGE, InboxFilters, inbox_match
+    from maniva_crm.services import SALES, roles_ensure
+
+    roles_ensure()
+    user, _ = get_user_model().objects.get_or_create(username="bench-sales", defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name=SALES))
+    client = Client()
+    client.force_login(user)
+
+    sample = leads.find_one({"is_spam": False, "company": {"$ne": ""}}, sort=[("last_activity_at", -1)], skip=500)
+    first, last = (fold(part) for part in sample["name"].split()[:2])
+    cases = {
+        "inbox": {},
+        "one-word search": {"q": last},
+        "two-word search": {"q": f"{first} {last}"},
+        "status filter": {"status": "qualified"},
+    }
+    print(f"{leads.count_documents({})} leads, {messages.count_documents({})} messages; searches for {last!r} and {first + ' ' + last!r}")
+    print(f"{'case':18} {'view p50':>9} {'p95':>8} {'bare p50':>9} {'p95':>8} {'ratio p50':>9}  matches  same ids")
+    results = {}
+    for name, params in cases.items():
+        url = "/crm/?" + urlencode(params)
+
+        def view() -> list[str]:
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+            return [row.id for row in response.context["page"].rows]
+
+        match = inbox_match(InboxFilters(q=params.get("q", ""), status=params.get("status", "")))
+
+        def bare() -> list[str]:
+            cursor = leads.find(match, {"_id": 1}).sort([("last_activity_at", -1)]).limit(PER_PAGE + 1)
+            return [str(doc["_id"]) for doc in cursor][:PER_PAGE]
+
+        view_samples, view_ids = timed(view, args.runs)
+        bare_samples, bare_ids = timed(bare, args.runs)
+        v50, v95 = percentiles(view_samples)
+        b50, b95 = percentiles(bare_samples)
+        results[name] = v50
+        total = leads.count_documents(match) if params else None
+        print(f"{name:18} {v50:8.1f}ms {v95:6.1f}ms {b50:8.1f}ms {b95:6.1f}ms {v50 / b50:9.2f}  {total if total is not None else '-':>7}  {view_ids == bare_ids}")
+
+    regex_samples, regex_hits = timed(lambda: len(list(messages.find({"message": {"$regex": last, "$options": "i"}}, {"_id": 1}))), 3)
+    r50, _ = percentiles(regex_samples)
+    print(f"full-scan $regex over messages: p50 {r50:.0f} ms ({regex_hits} hits)")
+    for name in ("one-word search", "two-word search"):
+        print(f"{name}: {r50 / results[name]:.1f}x faster than the $regex scan")
+    start = time.perf_counter()
+    client.get("/crm/counts/")
+    print(f"counts per status (fetched by the page after it shows): {(time.perf_counter() - start) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
