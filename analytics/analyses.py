@@ -38,17 +38,20 @@ def _require(count: int, needed: int, what: str) -> None:
         raise TooFewMessages(f"{count} message(s) in range: {what} needs at least {needed}")
 
 
-def corpus_load(db: Database, query: dict, *, progress: Progress = None) -> Corpus:
-    """One streaming pass: each text becomes token ids at once and is dropped."""
+def corpus_load(db: Database, query: dict, *, include_spam: bool = True, progress: Progress = None) -> Corpus:
+    """One streaming pass over the message bodies: each becomes token ids at once and is dropped.
+    Spam is skipped here rather than in the query: the server then only has to read, not test."""
     statuses_by_lead = reader.lead_statuses(db)
     builder = TermMatrixBuilder()
     months: list[str] = []
     statuses: list[str] = []
     for batch in reader.message_batches(db, query):
         for document in batch:
-            builder.add(reader.message_text(document))
+            if not include_spam and reader.is_spam(document):
+                continue
+            builder.add(document.get("message") or "")
             received = document.get("received_at")
-            months.append(received.strftime("%Y-%m") if received else "")
+            months.append(f"{received.year:04d}-{received.month:02d}" if received else "")
             statuses.append(statuses_by_lead.get(document.get("lead_id"), ""))
         if progress:
             progress(len(batch))
@@ -112,7 +115,7 @@ def report_build(
     from analytics.charts import report_charts
 
     lengths = lengths_analyse(db, reader.message_filter(since=since, until=until))
-    corpus = corpus_load(db, reader.message_filter(since=since, until=until, include_spam=include_spam), progress=progress)
+    corpus = corpus_load(db, reader.message_filter(since=since, until=until), include_spam=include_spam, progress=progress)
     results = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "params": {

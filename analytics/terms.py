@@ -48,18 +48,18 @@ class TermMatrixBuilder:
         words = np.array(list(self._ids), dtype=object)
         n_words = len(words)
         tokens = np.frombuffer(self._tokens, dtype=np.int32) if len(self._tokens) else np.zeros(0, np.int32)
-        docs = np.repeat(np.arange(n_docs, dtype=np.int64), np.frombuffer(self._lengths, dtype=np.int32)) if n_docs else np.zeros(0, np.int64)
+        docs = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(self._lengths, dtype=np.int32)) if n_docs else np.zeros(0, np.int32)
         is_stop = np.fromiter((w in self._stop_words for w in words), dtype=bool, count=n_words)
         keep = ~is_stop[tokens] if n_words else np.zeros(0, bool)
-        tokens, docs = tokens[keep].astype(np.int64), docs[keep]
+        tokens, docs = tokens[keep], docs[keep]
         same_doc = docs[1:] == docs[:-1]
-        bigram_codes = (tokens[:-1][same_doc] << 32) | tokens[1:][same_doc]
+        bigram_codes = (tokens[:-1][same_doc].astype(np.int64) << 32) | tokens[1:][same_doc]
         bigram_docs = docs[:-1][same_doc]
         bigrams, bigram_cols = np.unique(bigram_codes, return_inverse=True)
         n_cols = n_words + len(bigrams)
         rows = np.concatenate([docs, bigram_docs])
-        cols = np.concatenate([tokens, n_words + bigram_cols.ravel()])
-        del tokens, docs, bigram_codes, bigram_docs, bigram_cols
+        cols = np.concatenate([tokens, (n_words + bigram_cols.ravel()).astype(np.int32)])
+        del tokens, docs, bigram_codes, bigram_docs, bigram_cols, same_doc, keep
         # COO -> CSR sums the repeated (document, term) pairs: the term counts.
         counts = sp.coo_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n_docs, n_cols)).tocsr()
         del rows, cols
@@ -71,8 +71,11 @@ class TermMatrixBuilder:
         names[is_word] = words[kept[is_word]]
         pairs = bigrams[kept[~is_word] - n_words]
         names[~is_word] = [f"{words[a]} {words[b]}" for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist())]
-        matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts_matrix).astype(np.float32)
-        return matrix.tocsr(), names
+        del counts
+        if kept.size == 0:  # nothing but stop words and numbers
+            return sp.csr_matrix((n_docs, 0), dtype=np.float32), names
+        matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts_matrix)
+        return sp.csr_matrix(matrix, dtype=np.float32), names
 
 
 def tfidf_matrix(texts: Iterable[str], *, min_df: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -83,12 +86,15 @@ def tfidf_matrix(texts: Iterable[str], *, min_df: int = 1) -> tuple[sp.csr_matri
 
 
 def _ranked(scores: np.ndarray, doc_freq: np.ndarray, names: np.ndarray, top: int) -> list[dict]:
-    order = np.argsort(-scores, kind="stable")[:top]
-    return [
-        {"term": str(names[i]), "score": round(float(scores[i]), 6), "docs": int(doc_freq[i])}
-        for i in order
-        if scores[i] > 0
-    ]
+    """Best `top` positive scores; ties go by term, so the order messages were read in does not matter."""
+    scores = np.round(scores, 9)
+    if top <= 0 or scores.size == 0:
+        return []
+    k = min(top, scores.size)
+    kth = np.partition(scores, scores.size - k)[scores.size - k]
+    candidates = np.flatnonzero((scores >= kth) & (scores > 0)).tolist()
+    best = sorted(candidates, key=lambda i: (-scores[i], names[i]))[:top]
+    return [{"term": str(names[i]), "score": round(float(scores[i]), 6), "docs": int(doc_freq[i])} for i in best]
 
 
 def distinctive_terms(

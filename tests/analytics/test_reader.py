@@ -19,14 +19,14 @@ def test_lengths_counted_by_the_server_match_python(make_message):
     assert rows == sorted((len(t), len(t.split()), "contact", False) for t in texts)
 
 
-def test_batches_stream_in_a_stable_order_with_a_projection(make_message):
+def test_batches_stream_with_a_projection(make_message):
     for i in range(7):
         make_message(f"message {i}", received_at=datetime(2026, 1, 7 - i, tzinfo=timezone.utc))
     db = connection.get_database()
     batches = list(reader.message_batches(db, reader.message_filter(), batch_size=3))
     assert [len(b) for b in batches] == [3, 3, 1]
-    assert [d["message"] for b in batches for d in b] == [f"message {i}" for i in range(7)]  # _id order
-    assert set(batches[0][0]) == {"subject", "message", "received_at", "kind", "is_spam", "spam_label", "lead_id"}
+    assert sorted(d["message"] for b in batches for d in b) == [f"message {i}" for i in range(7)]
+    assert set(batches[0][0]) == {"message", "received_at", "is_spam", "spam_label", "lead_id"}
 
 
 def test_window_and_spam_filters(make_message):

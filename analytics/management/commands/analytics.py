@@ -53,7 +53,8 @@ class Command(BaseCommand):
             raise CommandError(f"Too few messages: {error}. Widen --since/--until or wait for more.") from error
 
     def _progress(self, total: int, verbosity: int) -> tqdm:
-        # tqdm hides itself when stderr is not a terminal (disable=None), and at --verbosity 0.
+        # tqdm hides itself when stderr is not a terminal (disable=None), and at --verbosity 0. The
+        # total is the collection's size from its metadata: counting the window would scan it.
         return tqdm(total=total, unit="msg", file=sys.stderr, disable=None if verbosity else True, leave=False)
 
     def _output(self, results: dict, fmt: str, text_lines) -> None:
@@ -65,9 +66,9 @@ class Command(BaseCommand):
 
     def _corpus(self, *, since, until, include_spam, verbosity) -> analyses.Corpus:
         db = analytics_database()
-        query = reader.message_filter(since=since, until=until, include_spam=include_spam)
-        with self._progress(reader.message_count(db, query), verbosity) as bar:
-            return analyses.corpus_load(db, query, progress=bar.update)
+        query = reader.message_filter(since=since, until=until)
+        with self._progress(reader.message_total(db), verbosity) as bar:
+            return analyses.corpus_load(db, query, include_spam=include_spam, progress=bar.update)
 
     def run_terms(self, *, top, format, **options) -> None:
         corpus = self._corpus(**{k: options[k] for k in ("since", "until", "include_spam", "verbosity")})
@@ -102,8 +103,7 @@ class Command(BaseCommand):
         from analytics.selectors import spam_model_info
 
         db = analytics_database()
-        query = reader.message_filter(since=since, until=until, include_spam=include_spam)
-        with self._progress(reader.message_count(db, query), verbosity) as bar:
+        with self._progress(reader.message_total(db), verbosity) as bar:
             results = analyses.report_build(
                 db, since=since, until=until, include_spam=include_spam, seed=seed, n_topics=n_topics,
                 model_info=spam_model_info(), progress=bar.update,
