@@ -1,0 +1,1 @@
+from tests.contact.conftest import push_service  # noqa: F401  (the local push service fixture)
