@@ -56,22 +56,35 @@ class InboxFilterForm(forms.Form):
         return (self.cleaned_data.get("page") if self.is_valid() else None) or 1
 
 
+class _LeadPanelForm(forms.Form):
+    """The lead page holds several forms: each gets its own id prefix (names stay plain)."""
+
+    id_prefix = "lead"
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=LeadStatus.choices)
 
 
-class NoteForm(forms.Form):
+class NoteForm(_LeadPanelForm):
+    id_prefix = "note"
     body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
 
 
-class TagsForm(forms.Form):
+class TagsForm(_LeadPanelForm):
+    id_prefix = "tags"
     tags = forms.CharField(required=False, max_length=400, help_text="Comma-separated")
 
     def clean_tags(self) -> list[str]:
         return [t for t in (part.strip() for part in self.cleaned_data["tags"].split(",")) if t]
 
 
-class AssignForm(forms.Form):
+class AssignForm(_LeadPanelForm):
+    id_prefix = "assign"
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -79,7 +92,8 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = staff_users()
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(_LeadPanelForm):
+    id_prefix = "reply"
     subject = forms.CharField(max_length=200)
     body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}), label="Message")
 

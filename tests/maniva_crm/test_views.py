@@ -224,3 +224,11 @@ def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, monkeypat
     page = sales_client.get(reverse("crm:dashboard")).content.decode()
     assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
     assert " style=" not in page and "<script>" not in page.replace('<script src=', '')
+
+
+def test_lead_page_ids_are_unique(sales_client, lead):
+    import re
+
+    page = sales_client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
