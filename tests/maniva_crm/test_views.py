@@ -217,13 +217,24 @@ def test_push_button_carries_the_vapid_key(sales_client, settings):
 
 
 def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, monkeypatch, lead):
-    from maniva_crm import selectors
+    import sys
+    import types
 
-    report = {"created_at": lead.created_at, "spam": {"f1": 0.93}, "topics": [], "charts": {"lengths": "iVBORw0KGgo="}}
-    monkeypatch.setattr(selectors, "analytics_latest", lambda: report)
+    report = {
+        "created_at": "2026-11-25T10:00:00+00:00", "counts": {"total": 12},
+        "spam": {"metrics": {"precision": 0.9, "recall": 0.8, "f1": 0.85}, "model": {"version": 3}},
+        "topics": {"topics": [{"id": 0, "share": 0.5, "label": "web <shop>", "terms": ["shop", "site"]}], "by_month": {}},
+        "charts": {"lengths": "iVBORw0KGgo="},
+    }
+    fake = types.ModuleType("analytics.selectors")
+    fake.latest_report = lambda: report
+    monkeypatch.setitem(sys.modules, "analytics.selectors", fake)
     page = sales_client.get(reverse("crm:dashboard")).content.decode()
     assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
-    assert " style=" not in page and "<script>" not in page.replace('<script src=', '')
+    assert "2026-11-25 10:00" in page and "F1 0.850" in page and "web &lt;shop&gt;" in page
+    assert " style=" not in page and "<script>" not in page
+    fake.latest_report = lambda: None
+    assert "No analytics report yet" in sales_client.get(reverse("crm:dashboard")).content.decode()
 
 
 def test_lead_page_ids_are_unique(sales_client, lead):
