@@ -1,0 +1,140 @@
+"""Load benchmark (run by hand, loopback only, bounded in time): N concurrent visitors load `/`
+and submit the contact form against gunicorn + outbox workers sharing one embedded database.
+
+    .venv/bin/python benchmarks/load.py [--visitors 50] [--seconds 60] [--webs 1] [--web-workers 2] [--outbox-workers 1]
+
+`--webs 2 --web-workers 1 --outbox-workers 2` runs two separate web processes and two workers.
+Prints requests per second, p50/p95/p99 per request kind, errors, and checks that every
+accepted submission was stored once and mailed (staff notification + visitor confirmation).
+"""
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
+
+from tests.dbserver import DatabaseServer, free_port  # noqa: E402
+from tests.stack import Stack, Visitor, stack_env  # noqa: E402
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.rcpts: Counter = Counter()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.rcpts.update(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def _hidden(html: str, name: str) -> str:
+    """The value of a hidden field in the page the visitor loaded, as a browser would post it."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', html)
+    return match.group(1) if match else ""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--webs", type=int, default=1, help="separate gunicorn processes")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per process")
+    parser.add_argument("--outbox-workers", type=int, default=1)
+    args = parser.parse_args()
+
+    server = DatabaseServer()
+    server.start()
+    mailbox = Mailbox()
+    smtp_port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    env = stack_env(
+        mongodb_uri=server.uri, spool_dir=tempfile.mkdtemp(prefix="load-spool-"), smtp_port=smtp_port,
+        CONTACT_MIN_FILL_SECONDS="0", CONTACT_RATE_IP="100000000", CONTACT_RATE_EMAIL="100000000",
+        CONTACT_NOTIFY_EMAILS="team@load.test", OUTBOX_RETRY_BASE_SECONDS="1",
+    )
+    import subprocess
+
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=Path(__file__).resolve().parent.parent, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=Path(__file__).resolve().parent.parent, env=env, check=True)
+    stack = Stack(env=env)
+    try:
+        urls = [stack.start_web(workers=args.web_workers) for _ in range(args.webs)]
+        for _ in range(args.outbox_workers):
+            stack.start_worker()
+        timings: dict[str, list[float]] = {"GET /": [], "POST /contact/": []}
+        errors: Counter = Counter()
+        accepted: list[str] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + args.seconds
+
+        def visitor(n: int) -> None:
+            client = Visitor(urls[n % len(urls)])
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                start = time.perf_counter()
+                page = client.session.get(client.base + "/", timeout=60)
+                got = time.perf_counter() - start
+                idem = uuid.uuid4().hex
+                data = {"name": f"Load {n}", "email": f"load{n}-{i}@example.com", "subject": "Load test",
+                        "message": "We would like to talk about a new website and campaign.", "consent": "on",
+                        "form_ts": _hidden(page.text, "form_ts"), "idem": idem}
+                start = time.perf_counter()
+                response = client.submit(data)
+                posted = time.perf_counter() - start
+                with lock:
+                    timings["GET /"].append(got)
+                    timings["POST /contact/"].append(posted)
+                    if page.status_code != 200:
+                        errors[f"GET / {page.status_code}"] += 1
+                    if response.status_code == 302:
+                        accepted.append(idem)
+                    else:
+                        errors[f"POST {response.status_code}"] += 1
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(args.visitors) as pool:
+            list(pool.map(visitor, range(args.visitors)))
+        elapsed = time.monotonic() - start
+        total = sum(len(v) for v in timings.values())
+        print(f"{args.visitors} visitors, {elapsed:.0f} s, {args.webs} web process(es) x {args.web_workers} gunicorn workers, {args.outbox_workers} outbox worker(s)")
+        print(f"requests: {total}  ({total / elapsed:.1f} req/s; {len(accepted) / elapsed:.1f} submissions/s)")
+        for kind, values in timings.items():
+            print(f"  {kind:16} n={len(values):6}  p50 {pct(values, .5):7.1f} ms  p95 {pct(values, .95):7.1f} ms  p99 {pct(values, .99):7.1f} ms")
+        print(f"errors: {sum(errors.values())} {dict(errors)}")
+
+        db = MongoClient(server.uri)["maniva"]
+        drain_start = time.monotonic()
+        while db.contact_outboxjob.count_documents({"status": "pending"}) and time.monotonic() - drain_start < 600:
+            time.sleep(1)
+        stored = Counter(doc["idempotency_key"] for doc in db.contact_message.find({}, {"idempotency_key": 1}))
+        once = sum(1 for idem in accepted if stored[idem] == 1)
+        print(f"stored exactly once: {once}/{len(accepted)} accepted; documents: {sum(stored.values())}")
+        staff = mailbox.rcpts["team@load.test"]
+        visitors_mailed = sum(v for k, v in mailbox.rcpts.items() if k != "team@load.test")
+        dead = db.contact_outboxjob.count_documents({"status": "dead"})
+        print(f"mailed: {staff} staff notifications, {visitors_mailed} confirmations for {len(accepted)} accepted (dead letters: {dead}); outbox drained in {time.monotonic() - drain_start:.0f} s after the load")
+    finally:
+        stack.stop()
+        controller.stop()
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
