@@ -1,3 +1,4 @@
+from bson import ObjectId
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
@@ -116,7 +117,7 @@ class BulkForm(forms.Form):
     tag = forms.CharField(required=False, max_length=40)
 
     def __init__(self, data=None, *args, **kwargs) -> None:
-        self.lead_ids = [i for i in data.getlist("ids") if i][:500] if data is not None else []
+        self.lead_ids = [i for i in data.getlist("ids") if ObjectId.is_valid(i)][:500] if data is not None else []
         super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict:

@@ -127,6 +127,7 @@ def test_bulk_action(sales_client):
     sales_client.post(reverse("crm:bulk"), {"ids": [str(leads[2].pk)], "op": "tag:", "tag": "Hot"})
     assert Lead.objects.get(pk=leads[2].pk).tags == ["hot"]
     sales_client.post(reverse("crm:bulk"), {"ids": [str(leads[2].pk)], "op": "status:nope"})
+    assert sales_client.post(reverse("crm:bulk"), {"ids": ["junk", ""], "op": "status:won"}).status_code == 302
     assert Lead.objects.get(pk=leads[2].pk).status == "new"
 
 
