@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.dbserver import DatabaseServer, free_port  # noqa: E402
+from tests.stack import Stack, Visitor, stack_env  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -107,45 +107,30 @@ def post_latencies(posts: int, stall: float) -> tuple[list[float], int]:
 
 
 def gunicorn_throughput(uri: str, spool: str, seconds: float) -> float:
-    import requests
-
-    port = free_port()
-    env = {**os.environ, "MONGODB_URI": uri, "CONTACT_SPOOL_DIR": spool, "CONTACT_RATE_IP": "1000000", "CONTACT_RATE_EMAIL": "1000000"}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "maniva_webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(base + "/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    local = threading.local()
+    """Browser-like visitors (CSRF cookie, then POST) against gunicorn with 2 workers."""
+    stack = Stack(env=stack_env(mongodb_uri=uri, spool_dir=spool, smtp_port=free_port(), CONTACT_RATE_IP="1000000", CONTACT_RATE_EMAIL="1000000", CONTACT_MIN_FILL_SECONDS="0"))
+    url = stack.start_web(workers=2)
     deadline = time.monotonic() + seconds
     counter = [0]
     lock = threading.Lock()
 
     def visitor(n: int) -> None:
-        session = requests.Session()
-        session.get(base + "/contact/")  # CSRF cookie, like a browser
-        token = session.cookies["csrftoken"]
+        client = Visitor(url)
         i = 0
         while time.monotonic() < deadline:
             i += 1
-            response = session.post(base + "/contact/", data={**form(n * 10**6 + i), "csrfmiddlewaretoken": token}, headers={"Referer": base + "/"}, allow_redirects=False)
+            response = client.submit(form(n * 10**6 + i))
             assert response.status_code == 302, response.status_code
             with lock:
                 counter[0] += 1
 
     start = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(visitor, range(8)))
-    elapsed = time.monotonic() - start
-    proc.terminate()
-    proc.wait()
-    return counter[0] / elapsed
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(visitor, range(8)))
+    finally:
+        stack.stop()
+    return counter[0] / (time.monotonic() - start)
 
 
 def pymongo_throughput(uri: str, seconds: float) -> float:
