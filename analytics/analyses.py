@@ -38,20 +38,26 @@ def _require(count: int, needed: int, what: str) -> None:
         raise TooFewMessages(f"{count} message(s) in range: {what} needs at least {needed}")
 
 
-def corpus_load(db: Database, query: dict, *, include_spam: bool = True, progress: Progress = None) -> Corpus:
+def corpus_load(
+    db: Database, query: dict, *, include_spam: bool = True, tally: reader.StatsTally | None = None, progress: Progress = None
+) -> Corpus:
     """One streaming pass over the message bodies: each becomes token ids at once and is dropped.
-    Spam is skipped here rather than in the query: the server then only has to read, not test."""
+    Spam is skipped here rather than in the query: the server then only has to read, not test.
+    A `tally` also counts every message (spam included) and measures its length on the way."""
     statuses_by_lead = reader.lead_statuses(db)
     builder = TermMatrixBuilder()
     months: list[str] = []
     statuses: list[str] = []
     for batch in reader.message_batches(db, query):
         for document in batch:
+            received = document.get("received_at")
+            month = f"{received.year:04d}-{received.month:02d}" if received else ""
+            if tally is not None:
+                tally.add(document, month)
             if not include_spam and reader.is_spam(document):
                 continue
             builder.add(document.get("message") or "")
-            received = document.get("received_at")
-            months.append(f"{received.year:04d}-{received.month:02d}" if received else "")
+            months.append(month)
             statuses.append(statuses_by_lead.get(document.get("lead_id"), ""))
         if progress:
             progress(len(batch))
@@ -60,17 +66,13 @@ def corpus_load(db: Database, query: dict, *, include_spam: bool = True, progres
     return Corpus(matrix, names, months, statuses)
 
 
-def lengths_analyse(db: Database, query: dict, *, progress: Progress = None) -> dict:
+def lengths_analyse(db: Database, query: dict, *, stats: dict | None = None) -> dict:
+    """From the server's aggregation, or from `stats` already tallied (same shape, same numbers)."""
     from analytics.lengths import length_report
 
-    counts = reader.message_counts(db, query)
-    _require(counts["total"], MIN_MESSAGES, "a length distribution")
-    rows = []
-    for row in reader.length_rows(db, query):
-        rows.append(row)
-        if progress and len(rows) % reader.BATCH_SIZE == 0:
-            progress(reader.BATCH_SIZE)
-    return {"counts": counts, **length_report(rows)}
+    stats = stats if stats is not None else reader.message_stats(db, query)
+    _require(stats["counts"]["total"], MIN_MESSAGES, "a length distribution")
+    return {"counts": stats["counts"], **length_report(stats["chars"], stats["words"])}
 
 
 def terms_analyse(corpus: Corpus, *, top: int = 15) -> dict:
@@ -111,11 +113,13 @@ def report_build(
     model_info: dict | None = None,
     progress: Progress = None,
 ) -> dict:
-    """Lengths over every message (spam included, to compare); terms and topics over the rest."""
+    """One pass over the window: lengths and counts over every message (spam included, to compare),
+    terms and topics over the rest."""
     from analytics.charts import report_charts
 
-    lengths = lengths_analyse(db, reader.message_filter(since=since, until=until))
-    corpus = corpus_load(db, reader.message_filter(since=since, until=until), include_spam=include_spam, progress=progress)
+    tally = reader.StatsTally()
+    corpus = corpus_load(db, reader.message_filter(since=since, until=until), include_spam=include_spam, tally=tally, progress=progress)
+    lengths = lengths_analyse(db, {}, stats=tally.result())
     results = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "params": {

@@ -1,6 +1,8 @@
 """Reads messages from MongoDB with pymongo: batches with a projection, and aggregation pipelines
 for counts and lengths, so neither the texts nor whole documents sit in memory. No Django, so the
 notebook can use it on a bare pymongo database."""
+import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -10,7 +12,8 @@ from pymongo.database import Database
 MESSAGES = "contact_message"  # Message._meta.db_table (a test keeps them equal)
 LEADS = "contact_lead"  # Lead._meta.db_table
 BATCH_SIZE = 10000
-TEXT_FIELDS = {"message": 1, "received_at": 1, "is_spam": 1, "spam_label": 1, "lead_id": 1, "_id": 0}
+_WORD_RE = re.compile(r"\S+")  # the server's word count: $regexFindAll \S+
+TEXT_FIELDS = {"message": 1, "received_at": 1, "is_spam": 1, "spam_label": 1, "lead_id": 1, "kind": 1, "_id": 0}
 
 
 def message_filter(*, since: datetime | None = None, until: datetime | None = None, include_spam: bool = True) -> dict:
@@ -51,52 +54,82 @@ def lead_statuses(db: Database) -> dict[ObjectId, str]:
     return {lead["_id"]: lead.get("status", "") for lead in db[LEADS].find({}, {"status": 1}, batch_size=10000)}
 
 
-def length_rows(db: Database, query: dict) -> Iterator[tuple[int, int, str, bool]]:
-    """(characters, words, kind, is_spam) per message, computed by the server: no text crosses the wire."""
+def message_stats(db: Database, query: dict) -> dict:
+    """One scan on the server: counts by kind, intake spam flag, staff label and month, and the
+    lengths in characters and words grouped by (length, kind, spam flag) with their counts: a few
+    thousand rows however many messages there are, and no text crosses the wire."""
+    body = {"$ifNull": ["$message", ""]}
+    by_length = lambda field: [{"$group": {"_id": {"v": field, "k": "$k", "s": "$s"}, "n": {"$sum": 1}}}]  # noqa: E731
     pipeline = [
         {"$match": query},
         {
             "$project": {
                 "_id": 0,
-                "c": {"$strLenCP": {"$ifNull": ["$message", ""]}},
-                "w": {"$size": {"$regexFindAll": {"input": {"$ifNull": ["$message", ""]}, "regex": r"\S+"}}},
-                "k": "$kind",
-                "s": "$is_spam",
+                "c": {"$strLenCP": body},
+                "w": {"$size": {"$regexFindAll": {"input": body, "regex": r"\S+"}}},
+                "k": {"$ifNull": ["$kind", ""]},
+                "s": {"$eq": ["$is_spam", True]},
+                "l": {"$ifNull": ["$spam_label", ""]},
+                "m": {"$dateToString": {"format": "%Y-%m", "date": "$received_at"}},
             }
         },
-    ]
-    for row in db[MESSAGES].aggregate(pipeline, batchSize=BATCH_SIZE):
-        yield row["c"], row["w"], row.get("k") or "", bool(row.get("s"))
-
-
-def message_counts(db: Database, query: dict) -> dict:
-    """Counts by kind, by intake spam flag, by staff label and by month, in one `$facet`."""
-    month = {"$dateToString": {"format": "%Y-%m", "date": "$received_at"}}
-    pipeline = [
-        {"$match": query},
         {
             "$facet": {
-                "total": [{"$count": "n"}],
-                "by_kind": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}],
-                "by_spam": [{"$group": {"_id": "$is_spam", "n": {"$sum": 1}}}],
-                "by_label": [{"$group": {"_id": "$spam_label", "n": {"$sum": 1}}}],
-                "by_month": [{"$group": {"_id": month, "n": {"$sum": 1}}}],
+                "chars": by_length("$c"),
+                "words": by_length("$w"),
+                "by_kind": [{"$group": {"_id": "$k", "n": {"$sum": 1}}}],
+                "by_spam": [{"$group": {"_id": "$s", "n": {"$sum": 1}}}],
+                "by_label": [{"$group": {"_id": "$l", "n": {"$sum": 1}}}],
+                "by_month": [{"$group": {"_id": "$m", "n": {"$sum": 1}}}],
             }
         },
     ]
-    facets = next(db[MESSAGES].aggregate(pipeline), {})
-    total = facets.get("total") or [{"n": 0}]
+    facets = next(db[MESSAGES].aggregate(pipeline, allowDiskUse=True), {})
+    tables = {name: {row["_id"]: row["n"] for row in facets.get(name, [])} for name in ("by_kind", "by_spam", "by_label", "by_month")}
+    lengths = {name: {(row["_id"]["v"], row["_id"]["k"], row["_id"]["s"]): row["n"] for row in facets.get(name, [])} for name in ("chars", "words")}
+    return stats_result(tables, lengths)
 
-    def table(name: str, key=str) -> dict:
-        return {key(row["_id"]): row["n"] for row in sorted(facets.get(name, []), key=lambda row: str(row["_id"]))}
 
+def stats_result(tables: dict[str, dict], lengths: dict[str, dict]) -> dict:
+    """The shape `message_stats` returns, from raw group counts (the server's, or `StatsTally`'s)."""
+
+    def table(name: str, key) -> dict:
+        return {key(value): n for value, n in sorted(tables[name].items(), key=lambda item: str(item[0]))}
+
+    by_kind = table("by_kind", lambda value: value or "unknown")
     return {
-        "total": total[0]["n"],
-        "by_kind": table("by_kind", lambda value: value or "unknown"),
-        "by_spam": table("by_spam", lambda value: "spam" if value else "not_spam"),
-        "by_label": table("by_label", lambda value: value or "unlabelled"),
-        "by_month": table("by_month"),
+        "counts": {
+            "total": sum(by_kind.values()),
+            "by_kind": by_kind,
+            "by_spam": table("by_spam", lambda value: "spam" if value else "not_spam"),
+            "by_label": table("by_label", lambda value: value or "unlabelled"),
+            "by_month": table("by_month", lambda value: value or "unknown"),
+        },
+        "chars": sorted((v, k, s, n) for (v, k, s), n in lengths["chars"].items()),
+        "words": sorted((v, k, s, n) for (v, k, s), n in lengths["words"].items()),
     }
+
+
+class StatsTally:
+    """`message_stats` computed on documents already being read (the report streams every body for
+    its terms anyway, and a second scan would cost the server as much again)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Counter] = {name: Counter() for name in ("by_kind", "by_spam", "by_label", "by_month")}
+        self.lengths: dict[str, Counter] = {"chars": Counter(), "words": Counter()}
+
+    def add(self, document: dict, month: str) -> None:
+        body = document.get("message") or ""
+        kind, spam = document.get("kind") or "", document.get("is_spam") is True
+        self.tables["by_kind"][kind] += 1
+        self.tables["by_spam"][spam] += 1
+        self.tables["by_label"][document.get("spam_label") or ""] += 1
+        self.tables["by_month"][month] += 1
+        self.lengths["chars"][(len(body), kind, spam)] += 1
+        self.lengths["words"][(len(_WORD_RE.findall(body)), kind, spam)] += 1
+
+    def result(self) -> dict:
+        return stats_result(self.tables, self.lengths)
 
 
 def labelled_messages(db: Database, query: dict | None = None) -> tuple[list[str], list[str]]:

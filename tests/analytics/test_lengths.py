@@ -26,9 +26,19 @@ def test_empty_sample_is_an_error():
         length_summary([])
 
 
+def test_grouped_lengths_give_the_same_summary_as_every_message():
+    values = [10, 10, 10, 20, 35, 35, 80]
+    grouped, plain = length_summary([10, 20, 35, 80], [3, 1, 2, 1]), length_summary(values)
+    for key in ("n", "mean", "std", "percentiles", "histogram", "p_exceeds"):
+        assert grouped[key] == plain[key]
+    assert grouped["kde"]["density"] == pytest.approx(plain["kde"]["density"], rel=1e-9)
+    assert grouped["p_exceeds_kde"] == pytest.approx(plain["p_exceeds_kde"], rel=1e-9)
+
+
 def test_report_groups_by_kind_and_spam_flag():
-    rows = [(100, 20, "contact", False), (300, 60, "consultation", False), (50, 5, "contact", True)]
-    report = length_report(rows)
+    chars = [(100, "contact", False, 1), (300, "consultation", False, 1), (50, "contact", True, 1)]
+    words = [(20, "contact", False, 1), (60, "consultation", False, 1), (5, "contact", True, 1)]
+    report = length_report(chars, words)
     assert report["chars"]["all"]["n"] == 3
     assert report["chars"]["by_kind"]["contact"]["mean"] == 75
     assert report["chars"]["by_kind"]["consultation"]["mean"] == 300

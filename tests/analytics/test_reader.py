@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 from django.db import connection
 
-from analytics import reader
+from analytics import analyses, reader
 from contact.models import Lead, Message
 
 
@@ -15,8 +15,19 @@ def test_lengths_counted_by_the_server_match_python(make_message):
     texts = ["one", "two  words\nhere", "Ça va très bien, merci !"]
     for text in texts:
         make_message(text)
-    rows = sorted(reader.length_rows(connection.get_database(), reader.message_filter()))
-    assert rows == sorted((len(t), len(t.split()), "contact", False) for t in texts)
+    make_message("one", kind="consultation", is_spam=True, spam_label="spam")
+    stats = reader.message_stats(connection.get_database(), reader.message_filter())
+    assert sorted(stats["chars"]) == sorted([(len(t), "contact", False, 1) for t in texts] + [(3, "consultation", True, 1)])
+    assert sorted(stats["words"]) == sorted([(len(t.split()), "contact", False, 1) for t in texts] + [(1, "consultation", True, 1)])
+    assert stats["counts"]["total"] == 4
+    assert stats["counts"]["by_kind"] == {"consultation": 1, "contact": 3}
+    assert stats["counts"]["by_label"] == {"spam": 1, "unlabelled": 3}
+    assert stats["counts"]["by_spam"] == {"not_spam": 3, "spam": 1}
+    assert stats["counts"]["by_month"] == {"2026-03": 4}
+    # The report tallies the same numbers on its one pass over the bodies.
+    tally = reader.StatsTally()
+    analyses.corpus_load(connection.get_database(), reader.message_filter(), include_spam=False, tally=tally)
+    assert tally.result() == stats
 
 
 def test_batches_stream_with_a_projection(make_message):
@@ -26,7 +37,7 @@ def test_batches_stream_with_a_projection(make_message):
     batches = list(reader.message_batches(db, reader.message_filter(), batch_size=3))
     assert [len(b) for b in batches] == [3, 3, 1]
     assert sorted(d["message"] for b in batches for d in b) == [f"message {i}" for i in range(7)]
-    assert set(batches[0][0]) == {"message", "received_at", "is_spam", "spam_label", "lead_id"}
+    assert set(batches[0][0]) == {"message", "received_at", "is_spam", "spam_label", "lead_id", "kind"}
 
 
 def test_window_and_spam_filters(make_message):
@@ -37,4 +48,6 @@ def test_window_and_spam_filters(make_message):
     db = connection.get_database()
     february = reader.message_filter(since=datetime(2026, 2, 1, tzinfo=timezone.utc), until=datetime(2026, 3, 1, tzinfo=timezone.utc))
     assert reader.message_count(db, february) == 3
-    assert reader.message_count(db, {**reader.message_filter(include_spam=False)}) == 2
+    assert reader.message_count(db, reader.message_filter(include_spam=False)) == 2
+    read = [d for b in reader.message_batches(db, reader.message_filter()) for d in b]
+    assert sorted(d["message"] for d in read if not reader.is_spam(d)) == ["february", "january"]

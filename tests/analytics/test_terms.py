@@ -45,3 +45,11 @@ def test_min_df_drops_terms_of_a_single_message():
     matrix, names = tfidf_matrix(["alpha beta", "alpha gamma"], min_df=2)
     assert list(names) == ["alpha"]
     assert matrix.shape == (2, 1)
+
+
+def test_result_does_not_depend_on_the_order_messages_are_read_in():
+    texts = [text for text, _ in CORPUS]
+    statuses = [status for _, status in CORPUS]
+    forward = distinctive_terms(*tfidf_matrix(texts), {"by_status": statuses})
+    backward = distinctive_terms(*tfidf_matrix(texts[::-1]), {"by_status": statuses[::-1]})
+    assert forward == backward
