@@ -40,6 +40,8 @@ def spam_verdict(*, submission: dict, honeypot: str, form_ts: str) -> SpamVerdic
     text = " ".join(str(submission.get(key, "")) for key in ("name", "subject", "message", "company"))
     if len(_LINK_RE.findall(text)) > settings.CONTACT_MAX_LINKS:
         reasons.append("links")
+    if _LINK_RE.search(submission.get("name", "")):  # the confirmation mail repeats the name
+        reasons.append("name_link")
     lowered = text.lower()
     if any(term in lowered for term in settings.CONTACT_BLOCKLIST):
         reasons.append("blocklist")

@@ -19,6 +19,7 @@ def _post(client, **overrides):
         ({"form_ts": None}, "no_timestamp"),
         ({"form_ts": "12345:forged:signature"}, "no_timestamp"),
         ({"message": "Visit https://a.example and http://b.example and www.c.example now!"}, "links"),
+        ({"name": "Win at www.prizes.example"}, "name_link"),
         ({"message": "Best online CASINO bonuses for your visitors, reply now."}, "blocklist"),
     ],
 )
