@@ -2,8 +2,10 @@
 for counts and lengths, so neither the texts nor whole documents sit in memory. No Django, so the
 notebook can use it on a bare pymongo database."""
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from queue import Full, Queue
 from datetime import datetime
 
 from bson import ObjectId
@@ -36,10 +38,56 @@ def message_count(db: Database, query: dict) -> int:
     return db[MESSAGES].count_documents(query)
 
 
-def message_batches(db: Database, query: dict, *, fields: dict = TEXT_FIELDS, batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
+def message_batches(
+    db: Database, query: dict, *, fields: dict = TEXT_FIELDS, batch_size: int = BATCH_SIZE, prefetch: int = 2
+) -> Iterator[list[dict]]:
     """Lists of at most `batch_size` projected documents, in the collection's natural order: no sort,
-    which costs the server half the read again (measured), and results do not depend on the order."""
+    which costs the server half the read again (measured), and results do not depend on the order.
+
+    With `prefetch`, a thread keeps up to that many batches in flight, so the server reads the next
+    batch while the caller works on this one (the server and the caller then use a core each)."""
     cursor = db[MESSAGES].find(query, fields, batch_size=batch_size)
+    if prefetch <= 0:
+        yield from _batched(cursor, batch_size)
+        return
+    queue: Queue = Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in _batched(cursor, batch_size):
+                if not put(batch):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            put(error)
+
+    thread = threading.Thread(target=produce, name="analytics-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        cursor.close()
+
+
+_DONE = object()
+
+
+def _batched(cursor: Iterable[dict], batch_size: int) -> Iterator[list[dict]]:
     batch: list[dict] = []
     for document in cursor:
         batch.append(document)

@@ -1,3 +1,4 @@
+import threading
 from datetime import datetime, timezone
 
 from django.db import connection
@@ -51,3 +52,16 @@ def test_window_and_spam_filters(make_message):
     assert reader.message_count(db, reader.message_filter(include_spam=False)) == 2
     read = [d for b in reader.message_batches(db, reader.message_filter()) for d in b]
     assert sorted(d["message"] for d in read if not reader.is_spam(d)) == ["february", "january"]
+
+
+def test_prefetching_reader_yields_the_same_and_stops_cleanly(make_message):
+    for i in range(5):
+        make_message(f"message {i}")
+    db = connection.get_database()
+    plain = [d["message"] for b in reader.message_batches(db, {}, batch_size=2, prefetch=0) for d in b]
+    ahead = [d["message"] for b in reader.message_batches(db, {}, batch_size=2, prefetch=1) for d in b]
+    assert plain == ahead and len(plain) == 5
+    batches = reader.message_batches(db, {}, batch_size=2, prefetch=1)
+    next(batches)
+    batches.close()  # the reader thread stops and the cursor closes
+    assert not [t for t in threading.enumerate() if t.name == "analytics-reader"]
