@@ -48,7 +48,7 @@ def corpus_load(
     builder = TermMatrixBuilder()
     months: list[str] = []
     statuses: list[str] = []
-    for batch in reader.message_batches(db, query):
+    for batch in reader.message_batches(db, query, fields=reader.TEXT_FIELDS if tally is None else reader.TALLY_FIELDS):
         for document in batch:
             received = document.get("received_at")
             month = f"{received.year:04d}-{received.month:02d}" if received else ""

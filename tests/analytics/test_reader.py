@@ -38,7 +38,7 @@ def test_batches_stream_with_a_projection(make_message):
     batches = list(reader.message_batches(db, reader.message_filter(), batch_size=3))
     assert [len(b) for b in batches] == [3, 3, 1]
     assert sorted(d["message"] for b in batches for d in b) == [f"message {i}" for i in range(7)]
-    assert set(batches[0][0]) == {"message", "received_at", "is_spam", "spam_label", "lead_id", "kind"}
+    assert set(batches[0][0]) == {"message", "received_at", "is_spam", "spam_label", "lead_id"}
 
 
 def test_window_and_spam_filters(make_message):
