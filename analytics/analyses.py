@@ -1,6 +1,7 @@
 """Each analysis end to end, from a pymongo database to a JSON-able dict. No Django: the command,
 the services and the notebook all call these."""
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -44,23 +45,28 @@ def corpus_load(
     """One streaming pass over the message bodies: each becomes token ids at once and is dropped.
     Spam is skipped here rather than in the query: the server then only has to read, not test.
     A `tally` also counts every message (spam included) and measures its length on the way."""
-    statuses_by_lead = reader.lead_statuses(db)
-    builder = TermMatrixBuilder()
-    months: list[str] = []
-    statuses: list[str] = []
-    for batch in reader.message_batches(db, query, fields=reader.TEXT_FIELDS if tally is None else reader.TALLY_FIELDS):
-        for document in batch:
-            received = document.get("received_at")
-            month = f"{received.year:04d}-{received.month:02d}" if received else ""
-            if tally is not None:
-                tally.add(document, month)
-            if not include_spam and reader.is_spam(document):
-                continue
-            builder.add(document.get("message") or "")
-            months.append(month)
-            statuses.append(statuses_by_lead.get(document.get("lead_id"), ""))
-        if progress:
-            progress(len(batch))
+    # The leads' statuses are read on a second connection while the messages stream in.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-leads") as pool:
+        statuses_by_lead = pool.submit(reader.lead_statuses, db)
+        builder = TermMatrixBuilder()
+        months: list[str] = []
+        lead_ids: list = []
+        fields = reader.TEXT_FIELDS if tally is None else reader.TALLY_FIELDS
+        for batch in reader.message_batches(db, query, fields=fields):
+            for document in batch:
+                received = document.get("received_at")
+                month = f"{received.year:04d}-{received.month:02d}" if received else ""
+                if tally is not None:
+                    tally.add(document, month)
+                if not include_spam and reader.is_spam(document):
+                    continue
+                builder.add(document.get("message") or "")
+                months.append(month)
+                lead_ids.append(document.get("lead_id"))
+            if progress:
+                progress(len(batch))
+        status_of = statuses_by_lead.result().get
+    statuses = [status_of(lead_id, "") for lead_id in lead_ids]
     # Below ~100 messages every term counts; above, a term in a single message is noise.
     matrix, names = builder.build(min_df=1 if len(builder) < 100 else 2)
     return Corpus(matrix, names, months, statuses)

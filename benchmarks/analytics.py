@@ -92,6 +92,14 @@ def populate(db, n: int, seed: int = 0) -> None:
         db.contact_message.insert_many(batch, ordered=False)
 
 
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds the database server has used so far (Linux /proc), to tell its work from the child's."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args: list[str], env: dict) -> tuple[float, int, str]:
     """(wall seconds, peak RSS bytes, stdout) of one child process, reaped with wait4 for its own rusage."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -99,6 +107,7 @@ def measure(args: list[str], env: dict) -> tuple[float, int, str]:
         child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
+        measure.cpu = usage.ru_utime + usage.ru_stime
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -157,9 +166,11 @@ def main() -> None:
         results: dict[str, tuple[float, int, str]] = {}
         for round_ in range(options.repeat):  # interleaved, so a busy spell on the machine hits all three
             for name, args in runs.items():
+                before = server_cpu(daemon.pid if daemon else None)
                 wall, rss, out = measure(args, env)
+                served = server_cpu(daemon.pid if daemon else None) - before
                 detail = f"  ({out.strip()})" if name == "floor" else ""
-                print(f"{name:7} wall={wall:6.2f}s  peak RSS={rss / 2**20:6.0f} MiB{detail}", flush=True)
+                print(f"{name:7} wall={wall:6.2f}s  peak RSS={rss / 2**20:6.0f} MiB  CPU: own {measure.cpu:5.1f}s, server {served:5.1f}s{detail}", flush=True)
                 if name not in results or wall < results[name][0]:
                     results[name] = (wall, max(rss, results.get(name, (0, 0))[1]), out)
         print("best of", options.repeat, {name: round(wall, 2) for name, (wall, _, _) in results.items()})
