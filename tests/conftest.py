@@ -15,11 +15,9 @@ from tests.dbserver import SERVER, free_port
 
 
 @pytest.fixture(scope="session", autouse=True)
-def collected_static(tmp_path_factory, django_db_blocker) -> None:
-    """Production settings serve hashed static files from a manifest: collect them once."""
-    from django.conf import settings
-
-    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+def collected_static() -> None:
+    """Production settings serve hashed static files from a manifest: collect them once, into the
+    suite's own DJANGO_STATIC_ROOT (set by tests/dbserver.py, inherited by server subprocesses)."""
     call_command("collectstatic", "--noinput", verbosity=0)
 
 

@@ -82,6 +82,7 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
             "DJANGO_SECRET_KEY": "test-secret-key-for-the-suite-only-0123456789abcdefghij",
             "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
             "CONTACT_SPOOL_DIR": str(spool),
+            "DJANGO_STATIC_ROOT": str(spool.parent / f"{spool.name}-static"),
             "ANALYTICS_MODEL_PATH": str(spool.parent / f"{spool.name}-spam_model.joblib"),
             "CONTACT_NOTIFY_EMAILS": "team@maniva.test",
             "SITE_URL": "http://testserver",
