@@ -29,13 +29,19 @@ def report_store(*, results: dict, db: Database | None = None) -> str:
 
 
 def spam_model_train(
-    *, db: Database | None = None, seed_corpus: Path | None = None, seed: int = 0, evaluate: bool = True, path: Path | None = None
+    *,
+    db: Database | None = None,
+    query: dict | None = None,
+    seed_corpus: Path | None = None,
+    seed: int = 0,
+    evaluate: bool = True,
+    path: Path | None = None,
 ) -> dict:
     """Trains on the staff's labels (plus a seed corpus), cross-validates, saves; returns the model's info."""
     from analytics import spam_model
 
     db = db if db is not None else analytics_database()
-    texts, labels = reader.labelled_messages(db)
+    texts, labels = reader.labelled_messages(db, query)
     staff = len(texts)
     if seed_corpus:
         corpus_texts, corpus_labels = spam_model.read_labelled_csv(seed_corpus)

@@ -80,7 +80,7 @@ class Command(BaseCommand):
         corpus = self._corpus(**{k: options[k] for k in ("since", "until", "include_spam", "verbosity")})
         self._output(analyses.topics_analyse(corpus, n_topics=n_topics, seed=seed), format, render.topics_text)
 
-    def run_spam(self, *, evaluate, seed_corpus, seed, **_) -> None:
+    def run_spam(self, *, evaluate, seed_corpus, seed, since, until, **_) -> None:
         from analytics import spam_model  # scikit-learn's SVM and model selection: only here
         from analytics.services import spam_model_train
 
@@ -91,7 +91,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{metrics['examples']} distinct texts, {metrics['spam']} spam, {metrics['folds']}-fold cross-validation")
                 self.stdout.write(f"precision={metrics['precision']:.4f} recall={metrics['recall']:.4f} f1={metrics['f1']:.4f}")
                 return
-            info = spam_model_train(seed_corpus=seed_corpus, seed=seed)
+            info = spam_model_train(query=reader.message_filter(since=since, until=until), seed_corpus=seed_corpus, seed=seed)
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         metrics = info["metrics"]
