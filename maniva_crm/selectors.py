@@ -69,7 +69,29 @@ class LeadRow:
 
     @property
     def status_label(self) -> str:
-        return LeadStatus(self.status).label if self.status in LeadStatus.values else self.status
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def url(self) -> str:
+        return _lead_url_prefix() + self.id + "/"
+
+    @property
+    def activity_iso(self) -> str:
+        return self.last_activity_at.isoformat() if self.last_activity_at else ""
+
+    @property
+    def activity_display(self) -> str:
+        """Formatted here, not with |date: the template filter costs a locale lookup per row."""
+        return timezone.localtime(self.last_activity_at).strftime("%Y-%m-%d %H:%M") if self.last_activity_at else ""
+
+
+STATUS_LABELS = dict(LeadStatus.choices)
+
+
+def _lead_url_prefix() -> str:
+    from django.urls import reverse
+
+    return reverse("crm:lead", args=["0" * 24])[:-25]
 
 
 @dataclass
