@@ -45,8 +45,8 @@ def job_complete(*, job: OutboxJob) -> None:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2×base, 4×base … capped at one day."""
-    return timedelta(seconds=min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 86_400))
+    """Exponential backoff: base, 2×base, 4×base … capped at OUTBOX_RETRY_MAX_SECONDS."""
+    return timedelta(seconds=min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempts - 1), settings.OUTBOX_RETRY_MAX_SECONDS))
 
 
 def job_fail(*, job: OutboxJob, error: str) -> OutboxStatus:

@@ -77,12 +77,17 @@ def spool_replay(store: Callable[[dict], object]) -> int:
     replayed = 0
     for path in sorted(directory.glob(f"{SPOOL_NAME}.*{REPLAY_SUFFIX}")):
         try:
-            with path.open(encoding="utf-8") as handle:
-                records = [json.loads(line) for line in handle if line.strip()]
+            handle = path.open(encoding="utf-8")
         except FileNotFoundError:  # another worker finished it first
             continue
-        for record in records:
-            store(record)
-            replayed += 1
-        path.unlink(missing_ok=True)
+        with handle:
+            try:  # one replayer per file; the lock dies with its process, so a crashed replay is retried
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            for line in handle:
+                if line.strip():
+                    store(json.loads(line))
+                    replayed += 1
+            path.unlink(missing_ok=True)
     return replayed

@@ -56,7 +56,12 @@ def worker_tick(*, worker: str) -> int:
 
 def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
     while not should_stop():
-        if worker_tick(worker=worker) == 0:
+        try:
+            attempted = worker_tick(worker=worker)
+        except Exception:  # a bug in one pass must not stop the deliveries of the next
+            logger.exception("worker pass failed")
+            attempted = 0
+        if attempted == 0:
             deadline = time.monotonic() + poll_seconds
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(0.1)

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "maniva_webapp.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",  # pages only; whitenoise serves static files pre-compressed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,5 +192,6 @@ CONTACT_RATE_LIMITS = {  # scope: (max messages, window seconds)
 CONTACT_SPOOL_DIR = Path(env_str("CONTACT_SPOOL_DIR", str(BASE_DIR / "var" / "spool")))
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 ANALYTICS_MODEL_PATH = Path(env_str("ANALYTICS_MODEL_PATH", str(BASE_DIR / "var" / "analytics" / "spam_model.joblib")))

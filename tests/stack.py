@@ -45,9 +45,10 @@ class Stack:
         return url
 
     def start_worker(self) -> subprocess.Popen:
+        log = open(Path(self.env["CONTACT_SPOOL_DIR"]).with_suffix(f".worker{len(self.workers)}.log"), "ab")
         proc = subprocess.Popen(
             [str(BIN / "python"), "manage.py", "run_worker", "--poll", "0.2"], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT,
         )
         self.workers.append(proc)
         return proc

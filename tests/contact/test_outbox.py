@@ -43,8 +43,9 @@ def test_failing_job_backs_off_exponentially_and_becomes_a_dead_letter(db, setti
     assert "Connection refused" in job.last_error or "Errno" in job.last_error
 
 
-def test_retry_delay_doubles():
-    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+def test_retry_delay_doubles_up_to_its_cap(settings):
+    settings.OUTBOX_RETRY_MAX_SECONDS = 200
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5)] == [30, 60, 120, 200, 200]
 
 
 def test_outbox_command_lists_and_retries_dead_letters(db, settings, smtp_server):

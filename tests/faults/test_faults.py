@@ -60,7 +60,8 @@ def _wait(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pending = OutboxJob.objects.filter(status=OutboxStatus.PENDING).values_list("kind", "attempts", "locked_by", "run_after", "last_error")
+            pytest.fail(f"timed out waiting for {what}; now {timezone.now()}, pending: {list(pending)[:5]}")
         time.sleep(0.25)
 
 
@@ -77,7 +78,8 @@ def test_burst_survives_database_smtp_worker_and_push_faults(transactional_db, d
         smtp_port=smtp_port,
         MONGODB_TIMEOUT_MS="1000",
         OUTBOX_RETRY_BASE_SECONDS="1",
-        OUTBOX_LEASE_SECONDS="4",
+        OUTBOX_RETRY_MAX_SECONDS="3",
+        OUTBOX_LEASE_SECONDS="8",  # longer than the 6 s stall: only a dead worker loses its job
         OUTBOX_MAX_ATTEMPTS="30",
         CONTACT_MIN_FILL_SECONDS="0",
         CONTACT_RATE_IP="100000",

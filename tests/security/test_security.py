@@ -172,3 +172,8 @@ def test_no_upload_endpoints(db):
 
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 2_621_440
     assert not any("upload" in route for route in _patterns())
+
+
+def test_pages_are_compressed(client, db):
+    response = client.get("/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
