@@ -7,7 +7,7 @@ whole request cost against a bare insert?
    answers at once, and with one that stalls 2 s per message, while a worker drains the outbox
    in a background thread. Ratio of the two p50s (target ≤ 1.2): the POST must not wait for SMTP.
 2. POSTs per second against gunicorn with 2 workers over loopback (8 client threads) versus a
-   bare pymongo insert loop (8 threads) on the same server, as a ratio.
+   bare pymongo insert loop (one thread, and eight) on the same server, as ratios.
 """
 import argparse
 import asyncio
@@ -133,7 +133,7 @@ def gunicorn_throughput(uri: str, spool: str, seconds: float) -> float:
     return counter[0] / (time.monotonic() - start)
 
 
-def pymongo_throughput(uri: str, seconds: float) -> float:
+def pymongo_throughput(uri: str, seconds: float, threads: int) -> float:
     from pymongo import MongoClient
 
     collection = MongoClient(uri)["bench_bare"]["messages"]
@@ -148,8 +148,8 @@ def pymongo_throughput(uri: str, seconds: float) -> float:
                 counter[0] += 1
 
     start = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(loop, range(8)))
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(loop, range(threads)))
     return counter[0] / (time.monotonic() - start)
 
 
@@ -170,10 +170,11 @@ def main() -> None:
         print(f"contact POST, SMTP stalls 2s: p50 {p50_slow*1000:.1f} ms  p95 {percentile(slow, .95)*1000:.1f} ms  ({received} mails delivered meanwhile)")
         print(f"ratio of p50s (stalling / instant): {p50_slow / p50_fast:.2f}  (target <= 1.2)")
         web = gunicorn_throughput(server.uri, spool, args.seconds)
-        bare = pymongo_throughput(server.uri, args.seconds)
-        print(f"gunicorn 2 workers, 8 clients : {web:.0f} POST/s")
-        print(f"bare pymongo insert, 8 threads: {bare:.0f} inserts/s")
-        print(f"ratio web / bare insert: {web / bare:.2f}")
+        bare_loop = pymongo_throughput(server.uri, args.seconds, threads=1)
+        bare_8 = pymongo_throughput(server.uri, args.seconds, threads=8)
+        print(f"gunicorn 2 workers, 8 clients : {web:.1f} POST/s")
+        print(f"bare pymongo insert loop      : {bare_loop:.1f} inserts/s  (ratio web / loop {web / bare_loop:.2f})")
+        print(f"bare pymongo insert, 8 threads: {bare_8:.1f} inserts/s  (ratio web / 8 threads {web / bare_8:.2f})")
     finally:
         server.close()
 
