@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from analytics import spam_model
 
-SMS = Path(settings.BASE_DIR).parent / "shared" / "data" / "sms_spam_collection.csv"
+SMS = Path(settings.BASE_DIR) / "data" / "sms_spam_collection.csv"
 HAM = [
     "Hi, we need a new website for our bakery with online ordering",
     "Could we book a call next week about our shop redesign?",
