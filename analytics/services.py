@@ -50,3 +50,23 @@ def spam_model_train(
     model, info = spam_model.train(texts, labels, seed=seed)
     info.update({"staff_labels": staff, "seed_corpus": str(seed_corpus) if seed_corpus else None, "metrics": metrics})
     return spam_model.save_model(path or model_path(), model, info=info)
+
+
+def person_forget(*, message_ids: list[str], email: str) -> int:
+    """GDPR erasure of analytics traces: stored reports computed over the person's messages are
+    deleted (the next `analytics report` rebuilds them), and so is a spam model that learned from
+    their staff-labelled messages (the intake scores nothing until `analytics spam` retrains).
+    Returns how many traces went."""
+    from bson import ObjectId
+
+    db = analytics_database()
+    ids = [ObjectId(pk) for pk in message_ids]
+    messages = list(db["contact_message"].find({"_id": {"$in": ids}}, {"received_at": 1, "spam_label": 1}))
+    if not messages:
+        return 0
+    earliest = min(message["received_at"] for message in messages)
+    forgotten = db[REPORTS].delete_many({"created_at": {"$gte": earliest}}).deleted_count
+    if any(message.get("spam_label") for message in messages) and model_path().exists():
+        model_path().unlink()
+        forgotten += 1
+    return forgotten

@@ -17,6 +17,7 @@ class LeadAdmin(admin.ModelAdmin):
     list_display = ["last_activity_at", "name", "email", "company", "status", "message_count", "assignee"]
     list_filter = ["status", "is_spam"]
     search_fields = ["name", "email", "company"]
+    exclude = ["search_terms"]
 
 
 @admin.register(OutboxJob)

@@ -216,7 +216,7 @@ def person_erase(*, lead: Lead, actor: AbstractBaseUser) -> dict[str, int]:
 def _analytics_forget(*, message_ids: list[str], email: str) -> int:
     """Analytics keeps its own traces; it offers a hook to forget a person once it lands."""
     try:
-        from analytics.services import person_forget  # type: ignore[attr-defined]
+        from analytics.services import person_forget
     except ImportError:
         return 0
     return int(person_forget(message_ids=message_ids, email=email) or 0)

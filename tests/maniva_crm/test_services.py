@@ -132,3 +132,22 @@ def test_login_throttle_counts_in_mongodb(db, settings):
     services.login_throttle(ip="203.0.113.2", username="mia")
     with pytest.raises(RateLimited):
         services.login_throttle(ip="203.0.113.3", username="MIA ")
+
+
+def test_erase_forgets_analytics_reports_and_a_model_trained_on_the_person(db, manager, settings, tmp_path):
+    from django.db import connection
+
+    from analytics.services import REPORTS, report_store
+    from contact.models import Lead, Message
+
+    message = make_message(email="gone@example.com")
+    Message.objects.filter(pk=message.pk).update(spam_label="ham")
+    report_store(results={"terms": ["gone"]})
+    settings.ANALYTICS_MODEL_PATH = tmp_path / "model.joblib"
+    settings.ANALYTICS_MODEL_PATH.write_bytes(b"model")
+
+    counts = services.person_erase(lead=Lead.objects.get(pk=message.lead_id), actor=manager)
+
+    assert counts["analytics"] == 2
+    assert connection.get_collection(REPORTS).count_documents({}) == 0
+    assert not settings.ANALYTICS_MODEL_PATH.exists()
