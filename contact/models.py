@@ -37,7 +37,7 @@ class Lead(models.Model):
     created_at = models.DateTimeField(db_index=True)
     last_activity_at = models.DateTimeField(db_index=True)
     first_contacted_at = models.DateTimeField(null=True, blank=True)
-    # Denormalised for the CRM inbox, kept up to date by contact.crm_index.lead_index_message().
+    # Denormalised for the CRM inbox, kept up to date by contact.services.lead_record_message().
     last_subject = models.CharField(max_length=200, blank=True)
     kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True)

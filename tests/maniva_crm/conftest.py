@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contact.crm_index import lead_index_message
 from contact.meta import RequestMeta
 from contact.models import Message
 from contact.services import message_store
@@ -65,5 +64,4 @@ def make_message(*, name: str = "Ana Souza", email: str = "ana@example.com", sub
         idempotency_key=uuid.uuid4().hex,
         received_at=timezone.now() - ago,
     )
-    lead_index_message(lead_id=result.message.lead_id, message=result.message)
     return result.message
