@@ -1,7 +1,7 @@
 """Reads of intake data shared by the site, the CRM and the commands."""
 from django.db.models import Count
 
-from contact.models import Message, OutboxJob, OutboxStatus
+from contact.models import OutboxJob, OutboxStatus
 
 
 def outbox_counts() -> dict[str, int]:
@@ -13,7 +13,3 @@ def outbox_counts() -> dict[str, int]:
 
 def outbox_dead_letters(*, limit: int = 200) -> list[OutboxJob]:
     return list(OutboxJob.objects.filter(status=OutboxStatus.DEAD).order_by("-run_after")[:limit])
-
-
-def messages_for_lead(*, lead_id) -> list[Message]:
-    return list(Message.objects.filter(lead_id=lead_id).order_by("-received_at"))

@@ -41,13 +41,20 @@ def jobs_run_due(*, worker: str, limit: int = 1000) -> int:
     return attempted
 
 
-def worker_tick(*, worker: str) -> int:
-    """One pass of the worker; database outages are logged and survived."""
+SWEEP_EVERY_SECONDS = 60
+
+
+def worker_tick(*, worker: str, sweep: bool = True) -> int:
+    """One pass of the worker; database outages are logged and survived.
+
+    The sweep for stranded messages scans recent messages, so the loop runs it once a minute,
+    not on every pass."""
     try:
         replayed = spool_replay(spooled_store)
         if replayed:
             logger.info("replayed %d spooled submissions", replayed)
-        deliveries_sweep()
+        if sweep:
+            deliveries_sweep()
         return jobs_run_due(worker=worker)
     except (DatabaseError, PyMongoError) as exc:
         logger.warning("database unavailable, will retry: %s", exc)
@@ -55,9 +62,13 @@ def worker_tick(*, worker: str) -> int:
 
 
 def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
+    last_sweep = float("-inf")
     while not should_stop():
+        sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS
+        if sweep:
+            last_sweep = time.monotonic()
         try:
-            attempted = worker_tick(worker=worker)
+            attempted = worker_tick(worker=worker, sweep=sweep)
         except Exception:  # a bug in one pass must not stop the deliveries of the next
             logger.exception("worker pass failed")
             attempted = 0
