@@ -3,12 +3,19 @@
 Django's ModelBackend reads group permissions with a join through content types
 (`values_list("content_type__app_label", "codename")`); on the embedded server that join answers
 the app label as `1`, so `user.has_perm("maniva_crm.…")` is False for every non-superuser. The CRM
-resolves its own permissions with join-free queries instead, the same on MongoDB and SecantusDB.
+resolves its own permissions with plain, join-free finds instead (every CRM page pays for them, and
+a join costs several times a find on the embedded server), the same on MongoDB and SecantusDB.
 """
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 APP = "maniva_crm"
+ALL_CODENAMES = frozenset({"work_leads", "export_leads", "erase_person", "manage_staff", "view_auditentry"})
+
+
+def _collection(model):
+    return connection.get_collection(model._meta.db_table)
 
 
 def crm_permissions(user) -> set[str]:
@@ -18,21 +25,33 @@ def crm_permissions(user) -> set[str]:
     cached = getattr(user, "_crm_permissions", None)
     if cached is not None:
         return cached
-    if user.is_superuser:
-        codenames = {"work_leads", "export_leads", "erase_person", "manage_staff", "view_auditentry"}
-    else:
-        group_links = Group.permissions.through.objects.filter(group__user=user).values_list("permission_id", flat=True)
-        user_links = user.user_permissions.through.objects.filter(user_id=user.pk).values_list("permission_id", flat=True)
-        permission_ids = {*group_links.order_by(), *user_links.order_by()}
-        codenames = set(
-            Permission.objects.filter(pk__in=permission_ids, content_type__in=_crm_content_types()).order_by().values_list("codename", flat=True)
-        ) if permission_ids else set()
+    codenames = set(ALL_CODENAMES) if user.is_superuser else _granted_codenames(user.pk)
     user._crm_permissions = codenames
     return codenames
 
 
-def _crm_content_types() -> list:
-    return list(ContentType.objects.filter(app_label=APP).order_by().values_list("pk", flat=True))
+def _granted_codenames(user_id) -> set[str]:
+    user_groups = _collection(Group.user_set.through)
+    group_ids = [d["group_id"] for d in user_groups.find({"user_id": user_id}, {"group_id": 1, "_id": 0})]
+    permission_ids = {d["permission_id"] for d in _collection(Permission.user_set.through).find({"user_id": user_id}, {"permission_id": 1, "_id": 0})}
+    if group_ids:
+        links = _collection(Group.permissions.through).find({"group_id": {"$in": group_ids}}, {"permission_id": 1, "_id": 0})
+        permission_ids.update(d["permission_id"] for d in links)
+    return {codename for app_label, codename in map(_permission_name, permission_ids) if app_label == APP}
+
+
+_PERMISSION_NAMES: dict = {}
+
+
+def _permission_name(permission_id) -> tuple[str, str]:
+    """(app label, codename) of a permission id. Cached for the process: a permission row never
+    changes its name, and a new one (new id) is simply looked up."""
+    if permission_id not in _PERMISSION_NAMES:
+        found = _collection(Permission).find_one({"_id": permission_id}, {"codename": 1, "content_type_id": 1})
+        if found is None:
+            return "", ""
+        _PERMISSION_NAMES[permission_id] = (ContentType.objects.get_for_id(found["content_type_id"]).app_label, found["codename"])
+    return _PERMISSION_NAMES[permission_id]
 
 
 def crm_can(user, permission: str) -> bool:

@@ -21,6 +21,7 @@ from maniva_crm.models import AuditEntry, Note
 
 PER_PAGE = 50
 FIRST_WINDOW_DAYS = 1.0
+HISTORY_DAYS = 3 * 365  # past this, a window bounds nothing worth bounding
 SORTS = {
     "recent": [("last_activity_at", -1)],
     "oldest": [("last_activity_at", 1)],
@@ -176,13 +177,19 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
         docs = [d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms)][:wanted]
         if len(docs) >= wanted or days is None:
             return docs
-        # grow the window by the density seen so far (at least 4x), then give up bounding it
-        days = days * max(4.0, 1.5 * wanted / max(1, len(docs)))
-        if days > 3 * 365:
-            days = None
+        days = _next_window(days, found=len(docs), wanted=wanted)
 
 
-def inbox_page(*, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE) -> InboxPage:
+def _next_window(days: float, *, found: int, wanted: int) -> float | None:
+    """Grow the window by the density seen so far (at least 4x), then give up bounding it."""
+    days *= max(4.0, 1.5 * wanted / max(1, found))
+    return None if days > HISTORY_DAYS else days
+
+
+def inbox_page(
+    *, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE, usernames: dict | None = None
+) -> InboxPage:
+    """One page of the inbox. `usernames` (user id -> name) spares looking up assignees already known."""
     page = max(1, page)
     wanted = page * per_page + 1
     words = _rarest_first(query_terms(filters.q))
@@ -196,13 +203,15 @@ def inbox_page(*, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE
     else:
         cursor = leads_collection().find(inbox_match(filters), projection).sort(SORTS[filters.sort])
         chunk = list(cursor.skip((page - 1) * per_page).limit(per_page + 1))
-    rows = _rows(chunk[:per_page])
+    rows = _rows(chunk[:per_page], usernames=usernames)
     return InboxPage(rows=rows, number=page, has_next=len(chunk) > per_page)
 
 
-def _rows(docs: list[dict]) -> list[LeadRow]:
-    assignee_ids = {d["assignee_id"] for d in docs if d.get("assignee_id")}
-    users = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=assignee_ids)} if assignee_ids else {}
+def _rows(docs: list[dict], *, usernames: dict | None = None) -> list[LeadRow]:
+    users = dict(usernames or {})
+    unknown = {d["assignee_id"] for d in docs if d.get("assignee_id")} - users.keys()
+    if unknown:
+        users.update((u.pk, u.get_username()) for u in get_user_model().objects.filter(pk__in=unknown))
     return [
         LeadRow(
             id=str(d["_id"]),

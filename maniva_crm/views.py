@@ -94,10 +94,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     staff_list = list(selectors.staff_users())
     form = InboxFilterForm(request.GET or None, staff=staff_list)
     filters = form.filters() if request.GET else selectors.InboxFilters()
-    page = selectors.inbox_page(filters=filters, page=form.page() if request.GET else 1)
+    usernames = {u.pk: u.get_username() for u in staff_list}
+    page = selectors.inbox_page(filters=filters, page=form.page() if request.GET else 1, usernames=usernames)
     query = filters.as_query()
     context = {
-        "form": form if request.GET else InboxFilterForm(staff=staff_list),
+        "form": form,
         "page": page,
         "filters": filters,
         "query": urlencode(query),
