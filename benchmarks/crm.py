@@ -33,8 +33,9 @@ def start_server() -> tuple[subprocess.Popen, str, Path]:
     daemon = Path(sys.executable).with_name("secantusd-py")
     process = subprocess.Popen(
         [str(daemon), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage / "data"), "--log-level", "ERROR",
-         # past its default cap of 100,000 entries the oplog prunes on every insert, and seeding slows to a crawl
-         "--oplog-max-entries", "10000000"],
+         # 100k messages and their indexes outgrow the default 1 GB cache and 100,000-entry oplog, and
+         # seeding then crawls in cache eviction and oplog pruning
+         "--cache-size", "4G", "--oplog-max-entries", "10000000"],
         stdout=subprocess.DEVNULL,
     )
     uri = f"mongodb://127.0.0.1:{port}/crmbench"

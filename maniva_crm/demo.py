@@ -120,6 +120,8 @@ def demo_seed(*, messages: int, per_lead: float = 3.3, seed: int = 1, batch: int
     for lead, terms in zip(leads, lead_terms):
         lead["search_terms"] = list(terms)
     lead_collection = connection.get_collection(Lead._meta.db_table)
-    for start in range(0, len(leads), batch):
-        lead_collection.insert_many(leads[start : start + batch], ordered=False)
+    # a lead carries a hundred or so search terms, each an index entry: smaller batches keep one
+    # insert's transaction inside the embedded server's cache
+    for start in range(0, len(leads), batch // 10):
+        lead_collection.insert_many(leads[start : start + batch // 10], ordered=False)
     return lead_count, messages

@@ -1,18 +1,20 @@
 """Reads of the CRM: the inbox, a lead's timeline, the dashboard, the audit log, a person's data.
 
 The inbox queries pymongo directly with filters its indexes can serve. The embedded server
-materialises every index candidate before sorting and limiting, so the newest page is looked for
-in a widening window of recent activity ({field: value, last_activity_at: {$gte: since}} rides a
-compound index): the first window holding a full page answers, and the last window is unbounded,
-so results are the same as one unbounded query, only cheaper. On MongoDB this costs nothing.
+materialises every index candidate before sorting and limiting, so the newest page is read in
+slices of recent activity ({field: value, last_activity_at: {$gte: a, $lt: b}} rides a compound
+index), newest first, until a page is full; the last slice is unbounded, so results are those of one
+unbounded query, only cheaper. On MongoDB this costs nothing.
 """
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from contact.models import Lead, LeadStatus, Message
@@ -20,7 +22,7 @@ from contact.search import query_terms
 from maniva_crm.models import AuditEntry, Note
 
 PER_PAGE = 50
-FIRST_WINDOW_DAYS = 1.0
+FIRST_WINDOW_DAYS = 1 / 24  # an hour: the windows then grow by the density they find
 HISTORY_DAYS = 3 * 365  # past this, a window bounds nothing worth bounding
 SORTS = {
     "recent": [("last_activity_at", -1)],
@@ -90,8 +92,12 @@ STATUS_LABELS = dict(LeadStatus.choices)
 
 
 def _lead_url_prefix() -> str:
-    from django.urls import reverse
+    return _lead_url_prefix_under(get_script_prefix())
 
+
+@lru_cache(maxsize=8)
+def _lead_url_prefix_under(script_prefix: str) -> str:
+    """Reversed once per script prefix, not once per inbox row."""
     return reverse("crm:lead", args=["0" * 24])[:-25]
 
 
@@ -163,20 +169,27 @@ def _rarest_first(words: list[str]) -> list[str]:
 
 
 def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: dict) -> list[dict]:
-    """The `wanted` newest matching leads, in widening windows of recent activity."""
+    """The `wanted` newest matching leads, read in slices of activity going back in time: the newest
+    hour, then each slice older than the last and wider by the density found, the last one unbounded.
+    Each lead is read once, however many slices it takes."""
     collection = leads_collection()
     now = timezone.now()
+    docs: list[dict] = []
+    newer_read_from: datetime | None = None  # the slices read so far cover [this, now]
     days: float | None = FIRST_WINDOW_DAYS
     while True:
-        windowed = dict(match)
+        bounds = {}
         if days is not None:
-            windowed["last_activity_at"] = {"$gte": now - timedelta(days=days)}
-        cursor = collection.find(windowed, projection).sort([("last_activity_at", -1)])
+            bounds["$gte"] = now - timedelta(days=days)
+        if newer_read_from is not None:
+            bounds["$lt"] = newer_read_from
+        cursor = collection.find({**match, "last_activity_at": bounds} if bounds else match, projection).sort([("last_activity_at", -1)])
         if not residual_terms:
-            cursor = cursor.limit(wanted)
-        docs = [d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms)][:wanted]
+            cursor = cursor.limit(wanted - len(docs))
+        docs.extend(d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms))
         if len(docs) >= wanted or days is None:
-            return docs
+            return docs[:wanted]
+        newer_read_from = bounds["$gte"]
         days = _next_window(days, found=len(docs), wanted=wanted)
 
 
