@@ -31,6 +31,8 @@ ENGLISH_STOP_WORDS = _english_stop_words()
 
 # Words of two or more letters: numbers, order ids and phone numbers say nothing about a topic.
 TOKEN_RE = re.compile(r"(?u)\b[^\W\d_]{2,}\b")
+# The same on lower-case ASCII text, where it runs twice as fast (most messages, once folded).
+ASCII_TOKEN_RE = re.compile(r"\b[a-z]{2,}\b", re.ASCII)
 
 
 def fold(text: str) -> str:
@@ -52,7 +54,9 @@ class TermMatrixBuilder:
 
     def add(self, text: str) -> None:
         before = len(self._tokens)
-        self._tokens.extend(map(self._ids.__getitem__, TOKEN_RE.findall(fold(text or ""))))
+        folded = fold(text or "")
+        pattern = ASCII_TOKEN_RE if folded.isascii() else TOKEN_RE
+        self._tokens.extend(map(self._ids.__getitem__, pattern.findall(folded)))
         self._lengths.append(len(self._tokens) - before)
 
     def __len__(self) -> int:

@@ -1,7 +1,8 @@
 import numpy as np
+from hypothesis import given, strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analytics.terms import TOKEN_RE, distinctive_terms, tfidf_matrix
+from analytics.terms import ASCII_TOKEN_RE, TOKEN_RE, distinctive_terms, fold, tfidf_matrix
 
 CORPUS = [
     ("We want a Shopify store for our website", "won"),
@@ -53,3 +54,16 @@ def test_result_does_not_depend_on_the_order_messages_are_read_in():
     forward = distinctive_terms(*tfidf_matrix(texts), {"by_status": statuses})
     backward = distinctive_terms(*tfidf_matrix(texts[::-1]), {"by_status": statuses[::-1]})
     assert forward == backward
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_the_ascii_token_pattern_finds_what_the_unicode_one_does_on_folded_ascii(text):
+    folded = fold(text)
+    assert ASCII_TOKEN_RE.findall(folded) == TOKEN_RE.findall(folded)
+
+
+def test_the_ascii_token_pattern_on_edge_cases():
+    for text in ("covid19 a_b don't re-design x ab", "café → cafe", "__init__ hello_world 2fa mfa", "über straße"):
+        folded = fold(text)
+        if folded.isascii():
+            assert ASCII_TOKEN_RE.findall(folded) == TOKEN_RE.findall(folded), text
