@@ -23,6 +23,20 @@ def test_roles_ensure_is_idempotent_and_grants_the_right_permissions(roles):
     assert crm_permissions(manager) == {"work_leads", "export_leads", "erase_person", "manage_staff", "view_auditentry"}
 
 
+def test_permissions_come_from_groups_and_direct_grants_and_only_from_the_crm(roles):
+    from django.contrib.auth.models import Permission
+
+    services.roles_ensure()
+    user = make_user("direct", role=None)
+    assert crm_permissions(user) == set()
+    user.user_permissions.add(Permission.objects.get(codename="export_leads"))
+    user.user_permissions.add(Permission.objects.get(codename="add_group"))  # another app's: not a CRM permission
+    fresh = type(user).objects.get(pk=user.pk)  # the set is cached on the user object
+    assert crm_permissions(fresh) == {"export_leads"}
+    fresh.groups.add(Group.objects.get(name=services.SALES))
+    assert crm_permissions(type(user).objects.get(pk=user.pk)) == {"export_leads", "work_leads"}
+
+
 def test_status_change_sets_first_contact_and_writes_the_timeline(sales):
     lead = make_message().lead
     lead = services.lead_status_set(lead=lead, status=LeadStatus.CONTACTED, actor=sales)
