@@ -2,7 +2,8 @@
 from datetime import datetime, timedelta, timezone
 
 from django.db import connection
-from pymongo import ReturnDocument
+
+from maniva_webapp.mongo import upsert_and_fetch
 
 COLLECTION = "contact_ratelimit"
 
@@ -14,19 +15,17 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-
 def hit(*, scope: str, key: str, limit: int, window: int) -> None:
     """Count one hit; raise RateLimited when the window already holds `limit` hits."""
     now = datetime.now(timezone.utc)
     window_start = int(now.timestamp()) // window * window
-    doc = connection.get_collection(COLLECTION).find_one_and_update(
+    doc = upsert_and_fetch(
+        connection.get_collection(COLLECTION),
         {"_id": f"{scope}:{key}:{window_start}"},
         {
             "$inc": {"count": 1},
             "$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + window, timezone.utc)},
         },
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
     )
     if doc["count"] > limit:
         raise RateLimited(scope, retry_after=max(1, window_start + window - int(now.timestamp())))

@@ -5,8 +5,6 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
@@ -18,6 +16,7 @@ from contact.outbox import job_enqueue
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
 from contact.spool import spool_append
+from maniva_webapp.mongo import upsert_and_fetch
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +68,9 @@ def lead_upsert(*, email: str, name: str, company: str, phone: str, country: str
     for key in [*updates, "last_activity_at"]:
         on_insert.pop(key, None)
     collection = connection.get_collection(Lead._meta.db_table)
-    for attempt in range(2):
-        try:
-            doc = collection.find_one_and_update(
-                {"email": email},
-                {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            break
-        except DuplicateKeyError:  # two first messages at once: the other upsert inserted; update it now
-            if attempt:
-                raise
+    doc = upsert_and_fetch(
+        collection, {"email": email}, {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}}
+    )
     if not spam and doc["is_spam"]:
         status = LeadStatus.NEW if doc["status"] == LeadStatus.SPAM else doc["status"]
         collection.update_one({"_id": doc["_id"]}, {"$set": {"is_spam": False, "status": status}})
