@@ -72,11 +72,15 @@ def corpus_load(
     return Corpus(matrix, names, months, statuses)
 
 
-def lengths_analyse(db: Database, query: dict, *, stats: dict | None = None) -> dict:
-    """From the server's aggregation, or from `stats` already tallied (same shape, same numbers)."""
+def lengths_analyse(db: Database, query: dict) -> dict:
+    """From the server's aggregation: counts and lengths without any text crossing the wire."""
+    return lengths_from_stats(reader.message_stats(db, query))
+
+
+def lengths_from_stats(stats: dict) -> dict:
+    """From `message_stats`-shaped counts (the server's, or a `StatsTally` filled on a pass already made)."""
     from analytics.lengths import length_report
 
-    stats = stats if stats is not None else reader.message_stats(db, query)
     _require(stats["counts"]["total"], MIN_MESSAGES, "a length distribution")
     return {"counts": stats["counts"], **length_report(stats["chars"], stats["words"])}
 
@@ -125,7 +129,7 @@ def report_build(
 
     tally = reader.StatsTally()
     corpus = corpus_load(db, reader.message_filter(since=since, until=until), include_spam=include_spam, tally=tally, progress=progress)
-    lengths = lengths_analyse(db, {}, stats=tally.result())
+    lengths = lengths_from_stats(tally.result())
     results = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "params": {
