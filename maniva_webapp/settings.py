@@ -90,7 +90,8 @@ MIGRATION_MODULES = {
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"  
+# Flash messages live in a signed cookie, so a page that shows one still works while MongoDB is down.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
