@@ -1,5 +1,6 @@
 """The one place that reads the process environment."""
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,3 +36,27 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def load_local_env(path: Path) -> list[str]:
+    """Read `NAME=value` lines from the file `make run` writes, for names the environment lacks.
+
+    Only manage.py calls this, so a command typed in a new shell beside `make run` sees the same
+    secret key, database and local-HTTP settings as the running site. The web server of a deploy
+    never reads it: production still refuses to start without a real DJANGO_SECRET_KEY.
+    Returns the names it set."""
+    if not path.is_file():
+        return []
+    loaded = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}:{number}: expected NAME=value, got {line!r}")
+        if name not in os.environ:
+            os.environ[name] = value.strip()
+            loaded.append(name)
+    return loaded

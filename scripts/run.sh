@@ -33,11 +33,24 @@ if [ -z "${MONGODB_URI:-}" ]; then
     echo "Port $DB_PORT already answers as MongoDB; set MONGODB_URI to use it, or DB_PORT for another port." >&2
     exit 1
   fi
-  .venv/bin/secantusd-py --host 127.0.0.1 --port "$DB_PORT" --storage-path var/db --log-level WARNING &
+  # --sync-on-commit: a write is on disk before it is acknowledged, so kill -9 loses nothing a visitor was told was received.
+  .venv/bin/secantusd-py --host 127.0.0.1 --port "$DB_PORT" --storage-path var/db --sync-on-commit --log-level WARNING &
   pids+=($!)
   export MONGODB_URI="mongodb://127.0.0.1:$DB_PORT/maniva"
 fi
 $PY scripts/wait_for_db.py "$MONGODB_URI" 30
+
+# What this run set, for manage.py in another shell (it reads var/local.env for names not set there).
+umask 077
+{
+  echo "# Written by make run (scripts/run.sh) at $(date -u +%FT%TZ); read by manage.py. Not for production."
+  for name in MONGODB_URI DJANGO_SECRET_KEY DJANGO_HTTPS DJANGO_ALLOWED_HOSTS SITE_URL \
+              EMAIL_HOST EMAIL_PORT EMAIL_USE_TLS CONTACT_NOTIFY_EMAILS; do
+    if [ -n "${!name:-}" ]; then echo "$name=${!name}"; fi
+  done
+} > var/local.env.tmp
+mv var/local.env.tmp var/local.env
+umask 022
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py run_worker &

@@ -86,6 +86,8 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
             "ANALYTICS_MODEL_PATH": str(spool.parent / f"{spool.name}-spam_model.joblib"),
             "CONTACT_NOTIFY_EMAILS": "team@maniva.test",
             "SITE_URL": "http://testserver",
+            # manage.py in subprocesses must not read a developer's var/local.env (written by make run).
+            "MANIVA_LOCAL_ENV": str(spool.parent / f"{spool.name}-no-local.env"),
         }
     )
 
