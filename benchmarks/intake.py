@@ -6,7 +6,7 @@ whole request cost against a bare insert?
 1. p50/p95 of the contact POST (Django test client, real database) with an SMTP server that
    answers at once, and with one that stalls 2 s per message, while a worker drains the outbox
    in a background thread. Ratio of the two p50s (target ≤ 1.2): the POST must not wait for SMTP.
-2. POSTs per second against gunicorn with 2 workers over loopback (8 client threads) versus a
+2. POSTs per second against the web server (run_web, 8 threads) over loopback (8 client threads) versus a
    bare pymongo insert loop (one thread, and eight) on the same server, as ratios.
 """
 import argparse
@@ -106,10 +106,10 @@ def post_latencies(posts: int, stall: float) -> tuple[list[float], int]:
     return latencies, handler.received
 
 
-def gunicorn_throughput(uri: str, spool: str, seconds: float) -> float:
-    """Browser-like visitors (CSRF cookie, then POST) against gunicorn with 2 workers."""
+def web_throughput(uri: str, spool: str, seconds: float) -> float:
+    """Browser-like visitors (CSRF cookie, then POST) against the web server (run_web, 8 threads)."""
     stack = Stack(env=stack_env(mongodb_uri=uri, spool_dir=spool, smtp_port=free_port(), CONTACT_RATE_IP="1000000", CONTACT_RATE_EMAIL="1000000", CONTACT_MIN_FILL_SECONDS="0"))
-    url = stack.start_web(workers=2)
+    url = stack.start_web(threads=8)
     deadline = time.monotonic() + seconds
     counter = [0]
     lock = threading.Lock()
@@ -169,10 +169,10 @@ def main() -> None:
         print(f"contact POST, SMTP instant : p50 {p50_fast*1000:.1f} ms  p95 {percentile(fast, .95)*1000:.1f} ms  ({len(fast)} posts)")
         print(f"contact POST, SMTP stalls 2s: p50 {p50_slow*1000:.1f} ms  p95 {percentile(slow, .95)*1000:.1f} ms  ({received} mails delivered meanwhile)")
         print(f"ratio of p50s (stalling / instant): {p50_slow / p50_fast:.2f}  (target <= 1.2)")
-        web = gunicorn_throughput(server.uri, spool, args.seconds)
+        web = web_throughput(server.uri, spool, args.seconds)
         bare_loop = pymongo_throughput(server.uri, args.seconds, threads=1)
         bare_8 = pymongo_throughput(server.uri, args.seconds, threads=8)
-        print(f"gunicorn 2 workers, 8 clients : {web:.1f} POST/s")
+        print(f"run_web 8 threads, 8 clients  : {web:.1f} POST/s")
         print(f"bare pymongo insert loop      : {bare_loop:.1f} inserts/s  (ratio web / loop {web / bare_loop:.2f})")
         print(f"bare pymongo insert, 8 threads: {bare_8:.1f} inserts/s  (ratio web / 8 threads {web / bare_8:.2f})")
     finally:

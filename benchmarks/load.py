@@ -1,9 +1,9 @@
 """Load benchmark (run by hand, loopback only, bounded in time): N concurrent visitors load `/`
-and submit the contact form against gunicorn + outbox workers sharing one embedded database.
+and submit the contact form against run_web + outbox workers sharing one embedded database.
 
-    .venv/bin/python benchmarks/load.py [--visitors 50] [--seconds 60] [--webs 1] [--web-workers 2] [--outbox-workers 1]
+    .venv/bin/python benchmarks/load.py [--visitors 50] [--seconds 60] [--webs 1] [--web-threads 8] [--outbox-workers 1]
 
-`--webs 2 --web-workers 1 --outbox-workers 2` runs two separate web processes and two workers.
+`--webs 2 --web-threads 4 --outbox-workers 2` runs two separate web processes and two workers.
 Prints requests per second, p50/p95/p99 per request kind, errors, and checks that every
 accepted submission was stored once and mailed (staff notification + visitor confirmation).
 """
@@ -52,8 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--webs", type=int, default=1, help="separate gunicorn processes")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per process")
+    parser.add_argument("--webs", type=int, default=1, help="separate web processes")
+    parser.add_argument("--web-threads", type=int, default=8, help="request threads per web process")
     parser.add_argument("--outbox-workers", type=int, default=1)
     args = parser.parse_args()
 
@@ -74,7 +74,7 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=Path(__file__).resolve().parent.parent, env=env, check=True)
     stack = Stack(env=env)
     try:
-        urls = [stack.start_web(workers=args.web_workers) for _ in range(args.webs)]
+        urls = [stack.start_web(threads=args.web_threads) for _ in range(args.webs)]
         for _ in range(args.outbox_workers):
             stack.start_worker()
         timings: dict[str, list[float]] = {"GET /": [], "POST /contact/": []}
@@ -113,7 +113,7 @@ def main() -> None:
             list(pool.map(visitor, range(args.visitors)))
         elapsed = time.monotonic() - start
         total = sum(len(v) for v in timings.values())
-        print(f"{args.visitors} visitors, {elapsed:.0f} s, {args.webs} web process(es) x {args.web_workers} gunicorn workers, {args.outbox_workers} outbox worker(s)")
+        print(f"{args.visitors} visitors, {elapsed:.0f} s, {args.webs} web process(es) x {args.web_threads} threads, {args.outbox_workers} outbox worker(s)")
         print(f"requests: {total}  ({total / elapsed:.1f} req/s; {len(accepted) / elapsed:.1f} submissions/s)")
         for kind, values in timings.items():
             print(f"  {kind:16} n={len(values):6}  p50 {pct(values, .5):7.1f} ms  p95 {pct(values, .95):7.1f} ms  p99 {pct(values, .99):7.1f} ms")

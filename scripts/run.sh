@@ -56,6 +56,6 @@ $PY manage.py collectstatic --noinput -v 0
 $PY manage.py run_worker &
 pids+=($!)
 echo "Maniva Digital on http://127.0.0.1:$PORT/ (database: ${MONGODB_URI%%\?*})"
-.venv/bin/gunicorn maniva_webapp.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" --no-control-socket --access-logfile - &
+$PY manage.py run_web --port "$PORT" --threads "${WEB_THREADS:-8}" &
 pids+=($!)
 wait -n "${pids[@]}"

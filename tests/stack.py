@@ -1,4 +1,4 @@
-"""Real processes for fault and load runs: gunicorn web processes and outbox workers sharing one
+"""Real processes for fault and load runs: web processes (manage.py run_web) and outbox workers sharing one
 database, as on several machines (each is a separate OS process with its own connections)."""
 import os
 import signal
@@ -23,11 +23,10 @@ class Stack:
     workers: list[subprocess.Popen] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
 
-    def start_web(self, workers: int = 1) -> str:
+    def start_web(self, threads: int = 4) -> str:
         port = free_port()
         proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "maniva_webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--log-level", "warning", "--timeout", "60", "--no-control-socket"],
+            [str(BIN / "python"), "manage.py", "run_web", "--port", str(port), "--threads", str(threads)],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
@@ -38,7 +37,7 @@ class Stack:
                 break
             except requests.RequestException:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
+                    raise RuntimeError("the web server did not start") from None
                 time.sleep(0.2)
         self.webs.append(proc)
         self.urls.append(url)
