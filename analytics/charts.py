@@ -15,6 +15,14 @@ def _png(figure: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _positions(labels: list[str]) -> list[int]:
+    """Bar and line positions for text labels. Passing the strings themselves makes matplotlib guess
+    their units, and labels such as months ("2026-01") or numeric terms ("2026") make it log
+    "Using categorical units to plot a list of strings that are all parsable as floats or dates"
+    once per axis conversion; plain positions with tick labels draw the same chart without a guess."""
+    return list(range(len(labels)))
+
+
 def lengths_chart(summary: dict, *, title: str = "Message length (characters)") -> str:
     figure = Figure(figsize=(7, 3.2))
     axes = figure.add_subplot()
@@ -33,7 +41,9 @@ def terms_chart(terms: list[dict], *, title: str = "Most distinctive terms") -> 
     terms = terms[:15][::-1]
     figure = Figure(figsize=(7, 0.3 * len(terms) + 1))
     axes = figure.add_subplot()
-    axes.barh([t["term"] for t in terms], [t["score"] for t in terms], color="C2")
+    labels = [t["term"] for t in terms]
+    axes.barh(_positions(labels), [t["score"] for t in terms], color="C2")
+    axes.set_yticks(_positions(labels), labels)
     axes.set_title(title)
     axes.set_xlabel("mean TF-IDF")
     return _png(figure)
@@ -42,7 +52,9 @@ def terms_chart(terms: list[dict], *, title: str = "Most distinctive terms") -> 
 def topics_chart(topics: list[dict]) -> str:
     figure = Figure(figsize=(7, 0.35 * len(topics) + 1))
     axes = figure.add_subplot()
-    axes.barh([t["label"] for t in topics][::-1], [t["share"] for t in topics][::-1], color="C4")
+    labels = [t["label"] for t in topics][::-1]
+    axes.barh(_positions(labels), [t["share"] for t in topics][::-1], color="C4")
+    axes.set_yticks(_positions(labels), labels)
     axes.set_title("Share of messages per topic")
     return _png(figure)
 
@@ -52,7 +64,8 @@ def topic_trend_chart(by_month: dict, topics: list[dict]) -> str:
     figure = Figure(figsize=(7, 3.5))
     axes = figure.add_subplot()
     for topic in topics:
-        axes.plot(months, [by_month[m]["shares"][topic["id"]] for m in months], marker="o", label=topic["label"])
+        axes.plot(_positions(months), [by_month[m]["shares"][topic["id"]] for m in months], marker="o", label=topic["label"])
+    axes.set_xticks(_positions(months), months)
     axes.set_title("Topic share per month")
     axes.tick_params(axis="x", rotation=45)
     axes.legend(fontsize="x-small")
@@ -63,7 +76,8 @@ def monthly_chart(by_month: dict) -> str:
     months = sorted(by_month)
     figure = Figure(figsize=(7, 3))
     axes = figure.add_subplot()
-    axes.bar(months, [by_month[m] for m in months], color="C0")
+    axes.bar(_positions(months), [by_month[m] for m in months], color="C0")
+    axes.set_xticks(_positions(months), months)
     axes.set_title("Messages per month")
     axes.tick_params(axis="x", rotation=45)
     return _png(figure)
