@@ -56,11 +56,15 @@ def read_labelled_csv(path: str | Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+class TooFewExamples(ValueError):
+    pass
+
+
 def _targets(labels: Sequence[str]) -> np.ndarray:
     y = np.array([label == "spam" for label in labels], dtype=int)
     n_spam = int(y.sum())
     if min(n_spam, len(y) - n_spam) < MIN_PER_CLASS:
-        raise ValueError(f"need at least {MIN_PER_CLASS} spam and {MIN_PER_CLASS} ham examples, have {n_spam} and {len(y) - n_spam}")
+        raise TooFewExamples(f"need at least {MIN_PER_CLASS} spam and {MIN_PER_CLASS} ham examples, have {n_spam} and {len(y) - n_spam}")
     return y
 
 

@@ -9,6 +9,9 @@ from analytics import analyses, reader, render
 from analytics.services import analytics_database, model_path, report_store
 
 
+SEED_CORPUS = "data/sms_spam_collection.csv"  # in the repository; see data/README.md
+
+
 def _date(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
@@ -95,6 +98,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"precision={metrics['precision']:.4f} recall={metrics['recall']:.4f} f1={metrics['f1']:.4f}")
                 return
             info = spam_model_train(query=reader.message_filter(since=since, until=until), seed_corpus=seed_corpus, seed=seed)
+        except spam_model.TooFewExamples as error:
+            if evaluate or seed_corpus:
+                raise CommandError(str(error)) from error
+            raise CommandError(
+                f"{error} among the staff's labels. Train with the bundled corpus as well:\n"
+                f"  python manage.py analytics spam --seed-corpus {SEED_CORPUS}\n"
+                "(any label,text CSV with labels spam/ham will do), or mark more leads as spam / not spam in the CRM."
+            ) from error
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         metrics = info["metrics"]
