@@ -234,8 +234,12 @@ def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, monkeypat
     assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
     assert "2026-11-25 10:00" in page and "F1 0.850" in page and "web &lt;shop&gt;" in page
     assert " style=" not in page and "<script>" not in page
+    assert "analytics spam --seed-corpus" not in page
     fake.latest_report = lambda: None
-    assert "No analytics report yet" in sales_client.get(reverse("crm:dashboard")).content.decode()
+    page = sales_client.get(reverse("crm:dashboard")).content.decode()
+    assert "No analytics report yet" in page
+    # The exact commands that fill the section, each a real subcommand (test_commands runs them).
+    assert "python manage.py analytics spam --seed-corpus data/sms_spam_collection.csv\npython manage.py analytics report</code>" in page
 
 
 def test_lead_page_ids_are_unique(sales_client, lead):
