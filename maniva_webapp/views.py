@@ -74,6 +74,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return HttpResponsePermanentRedirect(static("img/favicon.ico"))
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return defaults.permission_denied(request, exception, template_name="maniva_webapp/403.html")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception, template_name="maniva_webapp/404.html")
 

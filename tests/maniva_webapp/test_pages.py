@@ -127,6 +127,22 @@ def test_404_page_is_branded(client, db):
     assert "We could not find that page" in html and 'name="robots" content="noindex"' in html
 
 
+def test_403_page_has_the_site_layout_for_a_sales_user_on_a_managers_page(client, db):
+    from maniva_crm.services import SALES, roles_ensure
+    from tests.maniva_crm.conftest import make_user
+
+    roles_ensure()
+    client.force_login(make_user("sam", role=SALES))
+    response = client.get("/crm/staff/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<title>Access denied — Maniva Digital</title>" in html and 'name="robots" content="noindex"' in html
+    assert '<nav class="navbar navbar-expand-lg" aria-label="Main">' in html and '<footer class="site-footer' in html
+    assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', html)
+    assert "Error 403" in html and "signed in as <strong>sam</strong>" in html and 'href="/crm/"' in html
+    assert not re.search(r"\sstyle=|<style", html)
+
+
 def test_500_page_renders_without_context():
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500
