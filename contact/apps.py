@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ContactConfig(AppConfig):
     default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
     name = "contact"
+
+    def ready(self) -> None:
+        from contact import checks  # noqa: F401  (registers the deploy checks)

@@ -1,6 +1,16 @@
 """Reads of intake data shared by the site, the CRM and the commands."""
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from bson import ObjectId
+from django.conf import settings
 from django.db.models import Count
 
+from contact.mailcatch import NAME_RE
 from contact.models import OutboxJob, OutboxStatus
 
 
@@ -12,4 +22,81 @@ def outbox_counts() -> dict[str, int]:
 
 
 def outbox_dead_letters(*, limit: int = 200) -> list[OutboxJob]:
-    return list(OutboxJob.objects.filter(status=OutboxStatus.DEAD).order_by("-run_after")[:limit])
+    return list(OutboxJob.objects.filter(status=OutboxStatus.DEAD).order_by("-run_after", "-pk")[:limit])
+
+
+def outbox_statuses(*, ids: list[str]) -> dict[str, str]:
+    """Status of each outbox job by id (as a string); ids of jobs no longer stored are left out."""
+    ids = [i for i in ids if ObjectId.is_valid(i)]
+    if not ids:
+        return {}
+    return {str(pk): status for pk, status in OutboxJob.objects.filter(pk__in=ids).values_list("pk", "status")}
+
+
+@dataclass(frozen=True)
+class CaughtMail:
+    name: str
+    caught_at: datetime
+    sender: str
+    to: str
+    subject: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    text: str = ""
+    parts: list[str] = field(default_factory=list)  # the content type of every leaf part
+
+
+def _caught_dir() -> Path:
+    return Path(settings.MAIL_CATCH_DIR)
+
+
+def _caught_at(name: str) -> datetime:
+    return datetime.strptime(name[:22], "%Y%m%dT%H%M%S.%f").replace(tzinfo=timezone.utc)
+
+
+def _text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain",))
+    if body is None:
+        return ""
+    try:
+        return body.get_content()
+    except (LookupError, UnicodeError):  # an unknown or lying charset
+        return (body.get_payload(decode=True) or b"").decode("utf-8", "replace")
+
+
+def _caught_read(path: Path, *, full: bool) -> CaughtMail:
+    with open(path, "rb") as file:
+        mail = BytesParser(policy=policy.default).parse(file, headersonly=not full)
+    return CaughtMail(
+        name=path.name,
+        caught_at=_caught_at(path.name),
+        sender=str(mail.get("From", "")),
+        to=", ".join(str(mail.get(h, "")) for h in ("To", "Cc") if mail.get(h)),
+        subject=str(mail.get("Subject", "")),
+        headers=[(key, str(value)) for key, value in mail.items()] if full else [],
+        text=_text_of(mail) if full else "",
+        parts=[part.get_content_type() for part in mail.walk() if not part.is_multipart()] if full else [],
+    )
+
+
+def caught_mails_list(*, limit: int = 200) -> tuple[list[CaughtMail], int]:
+    """The newest caught mails (headers only), newest first, and how many there are in all."""
+    directory = _caught_dir()
+    names = sorted((p.name for p in directory.iterdir() if NAME_RE.fullmatch(p.name)), reverse=True) if directory.is_dir() else []
+    mails = []
+    for name in names[:limit]:
+        try:
+            mails.append(_caught_read(directory / name, full=False))
+        except FileNotFoundError:  # deleted while we listed
+            continue
+    return mails, len(names)
+
+
+def caught_mail_get(*, name: str) -> CaughtMail | None:
+    """One caught mail in full, or None when the name is not a caught mail's name or the file is gone."""
+    if not NAME_RE.fullmatch(name):
+        return None
+    path = _caught_dir() / name
+    try:
+        return _caught_read(path, full=True)
+    except (FileNotFoundError, IsADirectoryError):
+        return None

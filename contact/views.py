@@ -10,6 +10,7 @@ from contact.ratelimit import RateLimited
 from contact.services import message_submit
 
 THANKS = "Thank you, {name}. Your message has reached us; we answer within one working day."
+CONFIRMATION = "A confirmation is on its way to your email address."
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -25,7 +26,7 @@ def _form_page(request: HttpRequest, form_class: type[ContactForm], template: st
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
         return render(request, template, {"form": form}, status=400)
     try:
-        message_submit(
+        result = message_submit(
             kind=form.kind,
             submission=form.submission(),
             meta=request_meta(request),
@@ -43,9 +44,11 @@ def _form_page(request: HttpRequest, form_class: type[ContactForm], template: st
         response["Retry-After"] = str(exc.retry_after)
         return response
     thanks = THANKS.format(name=form.cleaned_data["name"])
+    # Only a stored message that is not spam has a confirmation queued; a spooled one is stored later.
+    confirmation = CONFIRMATION if result.message is not None and not result.message.is_spam else ""
     if _wants_json(request):
-        return JsonResponse({"ok": True, "message": thanks}, status=201)
-    messages.success(request, thanks)
+        return JsonResponse({"ok": True, "message": thanks, "confirmation": confirmation}, status=201)
+    messages.success(request, f"{thanks} {confirmation}".strip())
     return redirect(reverse("contact:thanks"))
 
 

@@ -12,13 +12,15 @@ from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
-from contact.models import Lead, LeadStatus, Message
+from contact.models import Lead, LeadStatus, Message, OutboxStatus
 from contact.search import query_terms
+from contact.selectors import outbox_statuses
 from maniva_crm.models import AuditEntry, Note
 
 PER_PAGE = 50
@@ -281,6 +283,17 @@ class TimelineItem:
     actor: str
     text: str
     obj: object | None = None
+    state: str = ""  # a reply's delivery, as far as the outbox knows it
+
+
+def _reply_state(status: str | None) -> str:
+    if status == OutboxStatus.DONE:
+        return "sent" if settings.EMAIL_HOST else "caught, not sent (no EMAIL_HOST)"
+    if status == OutboxStatus.DEAD:
+        return "could not be sent"
+    if status == OutboxStatus.PENDING:
+        return "not sent yet"
+    return ""
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
@@ -288,10 +301,13 @@ def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
     items = [TimelineItem(at=m.received_at, kind="message", actor=m.name, text=m.subject, obj=m)
              for m in Message.objects.filter(lead_id=lead.pk).only("received_at", "name", "subject", "kind")]
     notes = {str(n.pk): n for n in Note.objects.filter(lead_id=lead.pk).select_related("author")}
-    for entry in AuditEntry.objects.filter(lead_id=lead.pk):
+    entries = list(AuditEntry.objects.filter(lead_id=lead.pk))
+    replies = outbox_statuses(ids=[e.data["job_id"] for e in entries if e.action == "reply" and e.data.get("job_id")])
+    for entry in entries:
         note = notes.get(entry.data.get("note_id", "")) if entry.action == "note" else None
+        state = _reply_state(replies.get(entry.data.get("job_id", ""))) if entry.action == "reply" else ""
         items.append(TimelineItem(at=entry.created_at, kind=entry.action, actor=entry.actor_name,
-                                  text=_entry_text(entry), obj=note))
+                                  text=_entry_text(entry), obj=note, state=state))
     return sorted(items, key=lambda item: item.at, reverse=True)
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maniva_crm import views
+from maniva_crm import mail_views, views
 
 app_name = "crm"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit"),
     path("staff/", views.staff, name="staff"),
+    path("mail/", mail_views.mail_list, name="mail"),
+    path("mail/<str:name>/", mail_views.mail_detail, name="mail_detail"),
     path("push/", views.push_subscription, name="push"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("leads/<str:pk>/", views.lead_detail, name="lead"),

@@ -153,9 +153,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Mail
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# Mail: SMTP to EMAIL_HOST; without one, every mail is caught as a file in MAIL_CATCH_DIR (CRM → Mail).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "contact.mailcatch.CatchingEmailBackend"
+MAIL_CATCH_DIR = Path(env_str("MAIL_CATCH_DIR") or BASE_DIR / "var" / "mail")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

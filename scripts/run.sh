@@ -12,6 +12,8 @@ mkdir -p var/db var/spool
 export DJANGO_HTTPS=${DJANGO_HTTPS:-false}
 export DJANGO_ALLOWED_HOSTS=${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}
 export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}
+# No EMAIL_HOST: every mail is caught in var/mail/ (CRM → Mail), the staff notice of each new lead too.
+if [ -z "${EMAIL_HOST:-}" ]; then export CONTACT_NOTIFY_EMAILS=${CONTACT_NOTIFY_EMAILS:-team@localhost}; fi
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || $PY -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
   DJANGO_SECRET_KEY=$(cat var/secret_key)

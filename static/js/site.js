@@ -143,7 +143,7 @@
     focusFirstInvalid(form);
   }
 
-  function showSuccess(form, message) {
+  function showSuccess(form, message, confirmation) {
     var panel = document.createElement("div");
     panel.className = "alert alert-success form-success";
     panel.setAttribute("role", "status");
@@ -152,7 +152,7 @@
     title.className = "h5";
     title.textContent = message;
     var note = document.createElement("p");
-    note.textContent = "We have sent a confirmation to your email address.";
+    note.textContent = confirmation || "";
     var again = document.createElement("button");
     again.type = "button";
     again.className = "btn btn-outline-primary";
@@ -165,7 +165,9 @@
       var first = userFields(form)[0];
       if (first) first.focus();
     });
-    panel.append(title, note, again);
+    panel.append(title);
+    if (confirmation) panel.append(note);
+    panel.append(again);
     form.hidden = true;
     form.insertAdjacentElement("afterend", panel);
     panel.focus();
@@ -195,7 +197,7 @@
         return response.json().then(function (data) {
           if (response.ok && data.ok) {
             formAlert(form, []);
-            showSuccess(form, data.message);
+            showSuccess(form, data.message, data.confirmation);
           } else if (data.errors) {
             showServerErrors(form, data.errors);
           } else {

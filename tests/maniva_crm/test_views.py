@@ -105,7 +105,7 @@ def test_status_note_tags_assign_reply_as_plain_forms(sales_client, sales, lead)
     assert Note.objects.get(lead=lead).body == "Likes <b>blue</b>"
     assert OutboxJob.objects.get(lead=lead, kind="email").payload["subject"] == "Your site"
     page = sales_client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
-    assert "Likes &lt;b&gt;blue&lt;/b&gt;" in page and "emailed a reply" in page
+    assert "Likes &lt;b&gt;blue&lt;/b&gt;" in page and "queued a reply by email: Your site" in page and "not sent yet" in page
     assert sales_client.post(base("status"), {"status": "bogus"}).status_code == 400
     assert sales_client.post(base("note"), {"body": ""}).status_code == 400
 
