@@ -222,9 +222,29 @@
         field.max = daysFromToday(365);
       }
     });
+    /* A check on blur adds or removes an error line and so moves everything below the field, the
+       submit button included. Pressing the button blurs the field between mousedown and mouseup:
+       the button moved away under the pointer and the click was lost. So while a pointer is down,
+       blur checks wait until it is released, after the click (whose submit checks every field). */
+    var pointerDown = false;
+    var deferred = [];
+    document.addEventListener("pointerdown", function () { pointerDown = true; }, true);
+    function release() {
+      if (!pointerDown) return;
+      pointerDown = false;
+      setTimeout(function () {
+        var fields = deferred;
+        deferred = [];
+        fields.forEach(check);
+      }, 0);
+    }
+    document.addEventListener("pointerup", release, true);
+    document.addEventListener("pointercancel", release, true);
     form.addEventListener("focusout", function (event) {
       var field = event.target;
-      if (userFields(form).indexOf(field) !== -1 && (field.value || field.classList.contains("is-invalid"))) check(field);
+      if (userFields(form).indexOf(field) === -1 || !(field.value || field.classList.contains("is-invalid"))) return;
+      if (!pointerDown) check(field);
+      else if (deferred.indexOf(field) === -1) deferred.push(field);
     });
     form.addEventListener("input", function (event) {
       if (event.target.classList && event.target.classList.contains("is-invalid")) check(event.target);
@@ -234,6 +254,7 @@
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      deferred = [];
       if (form.getAttribute("aria-busy") === "true") return;
       var invalid = userFields(form).filter(function (field) { return !check(field); });
       if (invalid.length) {

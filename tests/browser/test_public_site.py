@@ -99,6 +99,51 @@ def test_contact_form_with_javascript_validates_inline_and_submits_with_fetch(li
     _assert_clean(page, log, live_server.url, allow_console=("status of 400",))
 
 
+@pytest.mark.parametrize("width", [360, 1280])
+def test_one_click_on_send_while_a_field_is_invalid(live_server, open_page, settings, width):
+    """Pressing Send blurs the field being typed in; its blur check used to add an error line above
+    the button, which moved between mousedown and mouseup, so the first click did nothing."""
+    settings.CONTACT_MIN_FILL_SECONDS = 0
+    page, log = open_page(width)
+    page.goto(live_server.url + "/#contact")
+    form = page.locator("#contact form")
+    send = form.get_by_role("button", name="Send message")
+    page.fill("#id_name", "Ana Souza")
+    page.fill("#id_email", "ana@example.com")
+    page.fill("#id_subject", "New website for our bakery")
+    page.check("#id_consent")
+    page.fill("#id_message", "Too short")  # still focused when Send is pressed
+
+    # One click on an invalid form: the errors, the summary and the focus on the field, nothing sent.
+    send.click()
+    expect(page.locator("#id_message_error")).to_have_text("Please write at least 10 characters.")
+    expect(form.locator("[data-form-alert]")).to_have_text("Please correct the field marked below.")
+    expect(page.locator("#id_message")).to_be_focused()
+    assert log.posts() == []
+
+    # Corrected, still focused: one click sends.
+    page.fill("#id_message", "We need a new website with online ordering for our two shops.")
+    send.click()
+    expect(page.locator("#contact .form-success")).to_contain_text("Thank you, Ana Souza")
+    assert len(log.posts()) == 1
+
+    # Invalid, left (the error shows), then corrected: one click sends.
+    page.locator("#contact .form-success").get_by_role("button", name="Send another message").click()
+    page.fill("#id_name", "Ana Souza")
+    page.fill("#id_email", "ana@")
+    page.fill("#id_subject", "Second question")
+    expect(page.locator("#id_email_error")).to_have_text("Enter a valid email address.")
+    page.fill("#id_message", "Could you also look after our newsletter every month?")
+    page.check("#id_consent")
+    page.fill("#id_email", "ana@example.com")
+    expect(page.locator("#id_email_error")).to_be_empty()
+    send.click()
+    expect(page.locator("#contact .form-success")).to_contain_text("Thank you, Ana Souza")
+    assert len(log.posts()) == 2
+    assert Message.objects.filter(email="ana@example.com").count() == 2
+    _assert_clean(page, log, live_server.url)
+
+
 def test_consultation_booking_with_javascript(live_server, open_page, settings):
     settings.CONTACT_MIN_FILL_SECONDS = 0
     page, log = open_page(1280)
