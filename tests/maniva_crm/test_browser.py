@@ -100,3 +100,41 @@ def test_daily_path(live_server, transactional_db, chromium_page, tmp_path):
     assert "Ana Souza" in text and "Bruno" not in text and ",qualified," in text
     assert errors == [], errors
     assert Lead.objects.count() == 2
+
+
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI));
+"""
+
+
+@pytest.mark.browser
+def test_console_pages_break_no_csp_rule_and_keep_the_brand_off_the_edge(live_server, transactional_db, chromium_page):
+    """htmx injects its indicator CSS as an inline <style> unless told not to (htmx-config
+    includeIndicatorStyles: false; the rules live in crm.css), which the strict CSP refuses with a
+    console error. And the navbar's own zero side padding put the brand flush against the edge."""
+    page, errors = chromium_page
+    page.context.add_init_script(CSP_LISTENER)
+    roles_ensure()
+    make_user("mia", role=MANAGERS)
+    lead = make_message(name="Ana Souza", subject="Online ordering for our bakery").lead
+    page.goto(f"{live_server.url}/crm/login/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#status-counts .badge")
+    page.fill("#id_q", "bakery")  # an htmx request: the moment htmx would show its indicator
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'bakery'")
+    for path in ("/crm/", "/crm/dashboard/", f"/crm/leads/{lead.pk}/", "/crm/audit/", "/crm/staff/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+        assert page.evaluate("() => window.__cspViolations") == [], path
+        assert page.evaluate("() => htmx.config.includeIndicatorStyles") is False, path
+        assert page.evaluate("() => document.querySelectorAll('head style').length") == 0, path
+        # The indicator rules come from the static stylesheet instead.
+        hidden = page.evaluate("""() => { const el = document.createElement("span"); el.className = "htmx-indicator";
+            document.body.append(el); const v = getComputedStyle(el).visibility; el.remove(); return v; }""")
+        assert hidden == "hidden", path
+        brand = page.locator(".crm-header .navbar-brand").bounding_box()
+        assert brand["x"] >= 12, (path, brand)
+    assert errors == [], errors
