@@ -235,17 +235,6 @@ def push_subscription_delete(*, user: AbstractBaseUser, endpoint: str) -> int:
     return PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()[0]
 
 
-LOGIN_RATE_LIMITS = {"login_ip": (20, 600), "login_user": (5, 300)}  # attempts per window (seconds)
-
-
-def login_throttle(*, ip: str | None, username: str) -> None:
-    """Count a login attempt; raise ratelimit.RateLimited when this IP or account is over its limit."""
-    for scope, key in (("login_ip", ip), ("login_user", username.strip().lower()[:150])):
-        if key:
-            limit, window = getattr(settings, "CRM_LOGIN_RATE_LIMITS", LOGIN_RATE_LIMITS)[scope]
-            ratelimit.hit(scope=scope, key=key, limit=limit, window=window)
-
-
 def staff_role_set(*, user: AbstractBaseUser, role: str, actor: AbstractBaseUser) -> None:
     """Give a staff account exactly one CRM role ("" removes both)."""
     groups = Group.objects.filter(name__in=ROLE_PERMISSIONS)

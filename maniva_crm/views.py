@@ -23,10 +23,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from contact import ratelimit
-from contact.meta import client_ip
 from contact.models import Lead, LeadStatus
 from maniva_crm import selectors, services
+from maniva_crm.login_throttle import LoginThrottled
+from maniva_crm.middleware import throttled_response
 from maniva_crm.permissions import crm_can
 from maniva_crm.forms import (
     AssignForm,
@@ -69,16 +69,12 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = False
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """The throttle itself sits in the authentication backend; here a refusal keeps the form."""
         try:
-            services.login_throttle(ip=client_ip(request), username=request.POST.get("username", ""))
-        except ratelimit.RateLimited as exc:
-            form = self.get_form()
-            form.errors.clear()
-            response = self.render_to_response(self.get_context_data(form=form, throttled=True))
-            response.status_code = 429
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        return super().post(request, *args, **kwargs)
+            return super().post(request, *args, **kwargs)
+        except LoginThrottled as exc:
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")[:150]})
+            return throttled_response(request, exc, self.template_name, self.get_context_data(form=form))
 
 
 def _lead_or_404(pk: str) -> Lead:

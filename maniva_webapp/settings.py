@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "maniva_crm.middleware.LoginThrottledMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -99,6 +100,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every login (CRM, admin, any view calling authenticate()) passes the throttle in this backend.
+AUTHENTICATION_BACKENDS = ["maniva_crm.backends.ThrottledModelBackend"]
+LOGIN_THROTTLE = {  # scope: (max failed logins, window seconds); successful logins never count
+    "account_address": (env_int("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", 5), env_int("LOGIN_FAILURES_WINDOW", 900)),
+    "address": (env_int("LOGIN_FAILURES_PER_ADDRESS", 25), env_int("LOGIN_FAILURES_WINDOW", 900)),
+    "account": (env_int("LOGIN_FAILURES_PER_ACCOUNT", 100), env_int("LOGIN_FAILURES_ACCOUNT_WINDOW", 3600)),
+}
 LOGIN_URL = "crm:login"
 LOGIN_REDIRECT_URL = "crm:inbox"
 

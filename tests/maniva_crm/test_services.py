@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from contact.models import Lead, LeadStatus, Message, OutboxJob, PushSubscription
-from contact.ratelimit import COLLECTION, RateLimited
+from contact.ratelimit import COLLECTION
 from maniva_crm import services
 from maniva_crm.permissions import crm_permissions
 from maniva_crm.models import AuditAction, AuditEntry, Note
@@ -138,14 +138,6 @@ def test_push_subscription_save_and_delete(sales, manager):
     assert subscription.user == manager and subscription.p256dh == "p2"
     assert services.push_subscription_delete(user=sales, endpoint="https://push.example/abc") == 0
     assert services.push_subscription_delete(user=manager, endpoint="https://push.example/abc") == 1
-
-
-def test_login_throttle_counts_in_mongodb(db, settings):
-    settings.CRM_LOGIN_RATE_LIMITS = {"login_ip": (100, 600), "login_user": (2, 300)}
-    services.login_throttle(ip="203.0.113.1", username="Mia")
-    services.login_throttle(ip="203.0.113.2", username="mia")
-    with pytest.raises(RateLimited):
-        services.login_throttle(ip="203.0.113.3", username="MIA ")
 
 
 def test_erase_forgets_analytics_reports_and_a_model_trained_on_the_person(db, manager, settings, tmp_path):

@@ -174,7 +174,7 @@ def test_staff_page_sets_roles(manager_client, roles):
 
 
 def test_login_only_for_staff_and_throttled(client, roles, settings):
-    settings.CRM_LOGIN_RATE_LIMITS = {"login_ip": (100, 600), "login_user": (3, 300)}
+    settings.LOGIN_THROTTLE = {"account_address": (2, 900), "address": (100, 900), "account": (100, 3600)}
     make_user("outsider", staff=False)
     make_user("sam2", role="Sales")
     url = reverse("crm:login")
@@ -187,7 +187,8 @@ def test_login_only_for_staff_and_throttled(client, roles, settings):
     client.post(url, {"username": "sam2", "password": "wrong"})
     client.post(url, {"username": "SAM2", "password": "wrong"})
     response = client.post(url, {"username": "sam2", "password": PASSWORD})
-    assert response.status_code == 429 and "Too many login attempts" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 429 and "Too many failed login attempts" in page and 'name="username"' in page
     assert int(response["Retry-After"]) > 0 and "_auth_user_id" not in client.session
 
 
