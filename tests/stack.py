@@ -10,8 +10,6 @@ from pathlib import Path
 
 import requests
 
-from tests.dbserver import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -24,21 +22,26 @@ class Stack:
     urls: list[str] = field(default_factory=list)
 
     def start_web(self, threads: int = 4) -> str:
-        port = free_port()
+        """Port 0: the server binds a port the kernel picks, which no other process can take first."""
         proc = subprocess.Popen(
-            [str(BIN / "python"), "manage.py", "run_web", "--port", str(port), "--threads", str(threads)],
+            [str(BIN / "python"), "manage.py", "run_web", "--port", "0", "--threads", str(threads)],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{port}"
+        url = ""
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(url + "/contact/", timeout=5)
-                break
+                port = listening_port(proc.pid)
+                if port:
+                    url = f"http://127.0.0.1:{port}"
+                    requests.get(url + "/contact/", timeout=5)
+                    break
             except requests.RequestException:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the web server did not start") from None
-                time.sleep(0.2)
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.2)
         self.webs.append(proc)
         self.urls.append(url)
         return url
@@ -61,6 +64,29 @@ class Stack:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def listening_port(pid: int) -> int | None:
+    """The TCP port a process listens on, from /proc (Linux): its socket inodes, looked up among the
+    listening sockets (state 0A) of its network namespace."""
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+        for table in ("tcp", "tcp6"):
+            with open(f"/proc/{pid}/net/{table}") as rows:
+                for row in rows.readlines()[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and fields[9] in inodes:
+                        return int(fields[1].rsplit(":", 1)[1], 16)
+    except OSError:  # the process is gone
+        return None
+    return None
 
 
 def stack_env(*, mongodb_uri: str, spool_dir: str, smtp_port: int, **extra: str) -> dict:

@@ -40,11 +40,20 @@ class BrowserKeys:
 
 @dataclass
 class PushService:
+    """Like a real push service, a subscription that answered 404 or 410 is gone for good: every later
+    request to its endpoint gets 410 too, however the requests of several workers interleave."""
+
     origin: str
     keys: dict[str, BrowserKeys] = field(default_factory=dict)
     received: list[dict] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)  # endpoint path → statuses to answer first
+    gone: set[str] = field(default_factory=set)
+    answers: list[tuple[str, int]] = field(default_factory=list)  # (endpoint path, status) of every request, in order
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def statuses(self, name: str) -> list[int]:
+        return [status for endpoint, status in self.answers if endpoint == name]
 
     def subscribe(self, name: str) -> dict:
         keys = self.keys[name] = BrowserKeys()
@@ -73,20 +82,29 @@ def _handler(service: PushService):
         def do_POST(self) -> None:
             name = self.path.rsplit("/", 1)[-1]
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            with service.lock:  # one request at a time: what an endpoint answers follows its own history
+                status = self._status(name, body)
+                service.answers.append((name, status))
+            self._answer(status)
+
+        def _status(self, name: str, body: bytes) -> int:
+            if name in service.gone:
+                return 410
             scripted = service.script.get(name)
             if scripted:
-                self._answer(scripted.pop(0))
-                return
+                status = scripted.pop(0)
+                if status in (404, 410):
+                    service.gone.add(name)
+                return status
             try:
                 vapid = _verify_vapid(self.headers.get("Authorization", ""), service.origin)
                 keys = service.keys[name]
                 plain = http_ece.decrypt(body, private_key=keys.private_key, auth_secret=keys.auth, version="aes128gcm")
             except (InvalidSignature, KeyError, ValueError) as exc:
                 service.rejected.append(f"{name}: {exc!r}")
-                self._answer(400)
-                return
+                return 400
             service.received.append({"name": name, "payload": json.loads(plain), **vapid, "ttl": self.headers.get("TTL")})
-            self._answer(201)
+            return 201
 
         def _answer(self, status: int) -> None:
             self.send_response(status)

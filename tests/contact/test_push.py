@@ -1,3 +1,4 @@
+from datetime import timedelta
 from io import StringIO
 
 from django.contrib.auth import get_user_model
@@ -53,6 +54,62 @@ def test_push_service_error_is_retried_then_delivered(client, db, smtp_server, p
     assert [p["name"] for p in push_service.received] == ["flaky"]
     job = OutboxJob.objects.get(kind="push")
     assert (job.status, job.attempts) == (OutboxStatus.DONE, 2)
+
+
+def test_gone_subscription_keeps_answering_410_and_only_the_first_job_sends_to_it(client, db, smtp_server, push_service):
+    _staff_device(push_service, "old-browser")
+    push_service.script["old-browser"] = [410]
+
+    client.post("/contact/", form_data(email="first@example.com"))
+    client.post("/contact/", form_data(email="second@example.com"))
+    jobs_run_due(worker="test")
+
+    assert push_service.statuses("old-browser") == [410], "the second job found the subscription gone and sent nothing"
+    assert not PushSubscription.objects.exists()
+    assert [(j.status, j.attempts, j.last_error) for j in OutboxJob.objects.filter(kind="push")] == [(OutboxStatus.DONE, 1, "")] * 2
+
+
+def test_retry_after_the_subscription_was_deleted_finishes_quietly(client, db, smtp_server, push_service, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 60
+    device = _staff_device(push_service, "flaky")
+    push_service.script["flaky"] = [500]
+    client.post("/contact/", form_data())
+    jobs_run_due(worker="test")  # the push fails with 500; its retry waits for the backoff
+    job = OutboxJob.objects.get(kind="push")
+    assert (job.status, job.attempts) == (OutboxStatus.PENDING, 1)
+
+    device.delete()  # the browser unsubscribed, or another job's 410 removed it
+    OutboxJob.objects.filter(pk=job.pk).update(run_after=job.run_after - timedelta(days=1))  # the backoff is over
+    jobs_run_due(worker="test")
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.last_error) == (OutboxStatus.DONE, 2, "")
+    assert push_service.statuses("flaky") == [500] and push_service.received == []
+
+
+def test_job_that_loaded_the_subscription_before_another_job_deleted_it_finishes_quietly(client, db, smtp_server, push_service, monkeypatch):
+    """Two workers each hold a push job for one device; one job's 410 deletes the subscription after the
+    other job has loaded it, so the other sends to a gone endpoint, gets 410, and must just finish."""
+    from contact import delivery
+
+    _staff_device(push_service, "old-browser")
+    push_service.script["old-browser"] = [410]
+    client.post("/contact/", form_data(email="first@example.com"))
+    client.post("/contact/", form_data(email="second@example.com"))
+    first, second = OutboxJob.objects.filter(kind="push").order_by("created_at", "pk")
+    send = delivery.push_send
+
+    def send_after_the_other_worker(**kwargs) -> None:
+        monkeypatch.setattr(delivery, "push_send", send)
+        delivery.deliver_push(second)  # the other worker: 410, subscription deleted
+        assert not PushSubscription.objects.exists()
+        send(**kwargs)  # this worker still holds the loaded subscription
+
+    monkeypatch.setattr(delivery, "push_send", send_after_the_other_worker)
+    delivery.deliver_push(first)
+
+    assert push_service.statuses("old-browser") == [410, 410] and push_service.received == []
+    assert not PushSubscription.objects.exists()
 
 
 def test_spam_sends_no_push(client, db, push_service):
