@@ -26,12 +26,14 @@ from maniva_crm.models import AuditEntry, Note
 PER_PAGE = 50
 FIRST_WINDOW_DAYS = 1 / 24  # an hour: the windows then grow by the density they find
 HISTORY_DAYS = 3 * 365  # past this, a window bounds nothing worth bounding
+# Each order ends with _id, so that leads with equal keys (two messages in one millisecond, one name)
+# keep one order from page to page and from one request to the next.
 SORTS = {
-    "recent": [("last_activity_at", -1)],
-    "oldest": [("last_activity_at", 1)],
-    "created": [("created_at", -1)],
-    "name": [("name", 1)],
-    "messages": [("message_count", -1), ("last_activity_at", -1)],
+    "recent": [("last_activity_at", -1), ("_id", -1)],
+    "oldest": [("last_activity_at", 1), ("_id", 1)],
+    "created": [("created_at", -1), ("_id", -1)],
+    "name": [("name", 1), ("_id", 1)],
+    "messages": [("message_count", -1), ("last_activity_at", -1), ("_id", -1)],
 }
 LIST_FIELDS = ["_id", "name", "email", "company", "status", "assignee_id", "tags", "country", "message_count",
                "is_spam", "created_at", "last_activity_at", "last_subject", "kinds"]
@@ -185,7 +187,7 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
             bounds["$gte"] = now - timedelta(days=days)
         if newer_read_from is not None:
             bounds["$lt"] = newer_read_from
-        cursor = collection.find({**match, "last_activity_at": bounds} if bounds else match, projection).sort([("last_activity_at", -1)])
+        cursor = collection.find({**match, "last_activity_at": bounds} if bounds else match, projection).sort(SORTS["recent"])
         if not residual_terms:
             cursor = cursor.limit(wanted - len(docs))
         docs.extend(d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms))
@@ -284,6 +286,7 @@ class TimelineItem:
     text: str
     obj: object | None = None
     state: str = ""  # a reply's delivery, as far as the outbox knows it
+    pk: ObjectId | None = None  # the record's id: orders items stored within one millisecond
 
 
 def _reply_state(status: str | None) -> str:
@@ -298,7 +301,7 @@ def _reply_state(status: str | None) -> str:
 
 def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
     """Messages received, notes and staff actions on one lead, newest first."""
-    items = [TimelineItem(at=m.received_at, kind="message", actor=m.name, text=m.subject, obj=m)
+    items = [TimelineItem(at=m.received_at, kind="message", actor=m.name, text=m.subject, obj=m, pk=m.pk)
              for m in Message.objects.filter(lead_id=lead.pk).only("received_at", "name", "subject", "kind")]
     notes = {str(n.pk): n for n in Note.objects.filter(lead_id=lead.pk).select_related("author")}
     entries = list(AuditEntry.objects.filter(lead_id=lead.pk))
@@ -307,8 +310,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
         note = notes.get(entry.data.get("note_id", "")) if entry.action == "note" else None
         state = _reply_state(replies.get(entry.data.get("job_id", ""))) if entry.action == "reply" else ""
         items.append(TimelineItem(at=entry.created_at, kind=entry.action, actor=entry.actor_name,
-                                  text=_entry_text(entry), obj=note, state=state))
-    return sorted(items, key=lambda item: item.at, reverse=True)
+                                  text=_entry_text(entry), obj=note, state=state, pk=entry.pk))
+    return sorted(items, key=lambda item: (item.at, item.pk), reverse=True)
 
 
 def _entry_text(entry: AuditEntry) -> str:
@@ -325,16 +328,16 @@ def _entry_text(entry: AuditEntry) -> str:
 
 
 def messages_of(*, lead: Lead) -> list[Message]:
-    return list(Message.objects.filter(lead_id=lead.pk).order_by("-received_at"))
+    return list(Message.objects.filter(lead_id=lead.pk).order_by("-received_at", "-pk"))
 
 
 def notes_of(*, lead: Lead) -> list[Note]:
-    return list(Note.objects.filter(lead_id=lead.pk).select_related("author"))
+    return list(Note.objects.filter(lead_id=lead.pk).select_related("author").order_by("-created_at", "-pk"))
 
 
 def audit_page(*, page: int = 1, per_page: int = 100) -> tuple[list[AuditEntry], bool]:
     offset = (max(1, page) - 1) * per_page
-    entries = list(AuditEntry.objects.select_related("lead").defer("lead__search_terms")[offset : offset + per_page + 1])
+    entries = list(AuditEntry.objects.select_related("lead").defer("lead__search_terms").order_by("-created_at", "-pk")[offset : offset + per_page + 1])
     return entries[:per_page], len(entries) > per_page
 
 
@@ -368,9 +371,9 @@ def person_data(*, lead: Lead) -> dict:
 
     return {
         "lead": plain(lead, exclude=("search_terms",)),
-        "messages": [plain(m, exclude=("search_terms",)) for m in Message.objects.filter(lead_id=lead.pk).order_by("received_at")],
-        "notes": [plain(n) for n in Note.objects.filter(lead_id=lead.pk).order_by("created_at")],
-        "timeline": [plain(e) for e in AuditEntry.objects.filter(lead_id=lead.pk).order_by("created_at")],
+        "messages": [plain(m, exclude=("search_terms",)) for m in Message.objects.filter(lead_id=lead.pk).order_by("received_at", "pk")],
+        "notes": [plain(n) for n in Note.objects.filter(lead_id=lead.pk).order_by("created_at", "pk")],
+        "timeline": [plain(e) for e in AuditEntry.objects.filter(lead_id=lead.pk).order_by("created_at", "pk")],
     }
 
 
@@ -427,7 +430,7 @@ def dashboard_stats(*, weeks: int = 12) -> dict:
     by_country = _grouped(leads, [
         {"$match": {"is_spam": False}},
         {"$group": {"_id": "$country", "n": {"$sum": 1}}},
-        {"$sort": {"n": -1}},
+        {"$sort": {"n": -1, "_id": 1}},  # which countries make the twelve must not depend on ties
         {"$limit": 12},
     ])
     by_form = _grouped(messages, [

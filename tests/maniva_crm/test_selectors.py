@@ -92,3 +92,42 @@ def test_dashboard_stats_and_person_data(sales):
     data = selectors.person_data(lead=Lead.objects.get(pk=lead.pk))
     assert data["lead"]["email"] == "ana@example.com" and len(data["messages"]) == 1 and "search_terms" not in data["lead"]
     assert data["timeline"][0]["action"] == "status"
+
+
+def test_leads_with_equal_sort_keys_keep_one_order_on_every_page_and_in_the_export():
+    at = timezone.now().replace(microsecond=0)
+    leads = [make_message(email=f"tie{i}@example.com", name="Same Name").lead for i in range(4)]
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(last_activity_at=at, created_at=at)
+    newest_first = [str(pk) for pk in sorted((lead.pk for lead in leads), reverse=True)]
+
+    assert sum((ids(inbox_page(filters=InboxFilters(), page=n, per_page=1)) for n in (1, 2, 3, 4)), []) == newest_first
+    assert [row.id for row in selectors.inbox_export_rows(filters=InboxFilters())] == newest_first
+    for sort in ("created", "messages"):
+        assert ids(inbox_page(filters=InboxFilters(sort=sort))) == newest_first, sort
+    for sort in ("oldest", "name"):
+        assert ids(inbox_page(filters=InboxFilters(sort=sort))) == newest_first[::-1], sort
+
+
+def test_dashboard_countries_with_equal_counts_are_chosen_and_listed_alphabetically():
+    countries = ["ZA", "YE", "XK", "WS", "VN", "UY", "TR", "SE", "RO", "QA", "PT", "NO", "MX"]
+    for i, country in enumerate(countries):
+        make_message(email=f"c{i}@example.com", country=country)
+    assert [bar.label for bar in selectors.dashboard_stats()["by_country"].bars] == sorted(countries)[:12]
+
+
+def test_timeline_and_messages_stored_in_one_millisecond_show_the_later_write_first(sales):
+    from contact.models import Message
+    from maniva_crm.models import AuditEntry
+
+    lead = make_message(subject="First").lead
+    make_message(subject="Second")
+    services.lead_note_add(lead=lead, body="Call back", actor=sales)
+    services.lead_status_set(lead=lead, status="contacted", actor=sales)
+    at = timezone.now().replace(microsecond=0)
+    Message.objects.filter(lead_id=lead.pk).update(received_at=at)
+    AuditEntry.objects.filter(lead_id=lead.pk).update(created_at=at)
+
+    assert [(item.kind, item.text) for item in selectors.lead_timeline(lead=lead)] == [
+        ("status", "new → contacted"), ("note", ""), ("message", "Second"), ("message", "First")
+    ]
+    assert [message.subject for message in selectors.messages_of(lead=lead)] == ["Second", "First"]
