@@ -147,9 +147,10 @@ def test_one_click_on_send_while_a_field_is_invalid(live_server, open_page, sett
 def test_consultation_booking_with_javascript(live_server, open_page, settings):
     settings.CONTACT_MIN_FILL_SECONDS = 0
     page, log = open_page(1280)
+    # The page reads its clock after the test does: midnight may fall in between.
+    tomorrow = re.compile("^({}|{})$".format(*((date.today() + timedelta(days=n)).isoformat() for n in (1, 2))))
     page.goto(live_server.url + "/#consultation")
     form = page.locator("#consultation form")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
     expect(page.locator("#consult_preferred_date")).to_have_attribute("min", tomorrow)
     page.fill("#consult_name", "Bruno Lima")
     page.fill("#consult_email", "bruno@example.com")

@@ -67,9 +67,24 @@ def test_outbox_command_lists_and_retries_dead_letters(db, settings, smtp_server
     assert "done     1" in status.getvalue()
 
 
-def test_two_workers_racing_never_send_one_job_twice(transactional_db, smtp_server):
+def test_two_workers_racing_never_send_one_job_twice(transactional_db, smtp_server, monkeypatch):
+    from contact import delivery
+
     for i in range(30):
         job_enqueue(kind="email", key=f"race{i}", payload={"to": [f"r{i}@example.com"], "subject": "Race", "template": "contact/email/visitor_confirmation", "context": {"name": "R"}})
+    # Each worker's first delivery waits until the other holds a job too: both take part, whichever
+    # thread the scheduler runs first (alone, one thread may otherwise claim all 30 before the other starts).
+    both_holding = threading.Barrier(2, timeout=30)
+    started: set[str] = set()
+    send = delivery.DELIVERIES["email"]
+
+    def deliver(job) -> None:
+        if job.locked_by not in started:
+            started.add(job.locked_by)
+            both_holding.wait()
+        send(job)
+
+    monkeypatch.setitem(delivery.DELIVERIES, "email", deliver)
 
     def work(name: str) -> None:
         try:

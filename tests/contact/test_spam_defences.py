@@ -4,7 +4,7 @@ import pytest
 
 from contact.models import Lead, LeadStatus, Message, OutboxJob
 from contact.forms import signed_form_timestamp
-from tests.conftest import form_data
+from tests.conftest import NO_EDGE_WINDOW, form_data
 
 
 def _post(client, **overrides):
@@ -49,7 +49,7 @@ def test_clean_message_is_not_spam(client, db):
 
 
 def test_rate_limit_per_ip_holds_across_emails(client, db, settings):
-    settings.CONTACT_RATE_LIMITS = {"ip": (3, 600), "email": (100, 3600)}
+    settings.CONTACT_RATE_LIMITS = {"ip": (3, NO_EDGE_WINDOW), "email": (100, NO_EDGE_WINDOW)}
     statuses = [_post(client, email=f"p{i}@example.com").status_code for i in range(5)]
     assert statuses == [302, 302, 302, 429, 429]
     assert Message.objects.count() == 3
@@ -58,13 +58,13 @@ def test_rate_limit_per_ip_holds_across_emails(client, db, settings):
 
 
 def test_rate_limit_per_email_holds_across_ips(client, db, settings):
-    settings.CONTACT_RATE_LIMITS = {"ip": (100, 600), "email": (2, 3600)}
+    settings.CONTACT_RATE_LIMITS = {"ip": (100, NO_EDGE_WINDOW), "email": (2, NO_EDGE_WINDOW)}
     statuses = [client.post("/contact/", form_data(), REMOTE_ADDR=f"81.2.69.{i}").status_code for i in range(4)]
     assert statuses == [302, 302, 429, 429]
 
 
 def test_rate_limit_answers_json_clients_with_429(client, db, settings):
-    settings.CONTACT_RATE_LIMITS = {"ip": (1, 600), "email": (100, 3600)}
+    settings.CONTACT_RATE_LIMITS = {"ip": (1, NO_EDGE_WINDOW), "email": (100, NO_EDGE_WINDOW)}
     _post(client)
     response = client.post("/contact/", form_data(), HTTP_ACCEPT="application/json")
     assert response.status_code == 429
