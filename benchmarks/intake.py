@@ -8,6 +8,7 @@ whole request cost against a bare insert?
    in a background thread. Ratio of the two p50s (target ≤ 1.2): the POST must not wait for SMTP.
 2. POSTs per second against the web server (run_web, 8 threads) over loopback (8 client threads) versus a
    bare pymongo insert loop (one thread, and eight) on the same server, as ratios.
+3. What durability costs: the same throughputs on a server without --sync-on-commit, as ratios.
 """
 import argparse
 import asyncio
@@ -175,6 +176,15 @@ def main() -> None:
         print(f"run_web 8 threads, 8 clients  : {web:.1f} POST/s")
         print(f"bare pymongo insert loop      : {bare_loop:.1f} inserts/s  (ratio web / loop {web / bare_loop:.2f})")
         print(f"bare pymongo insert, 8 threads: {bare_8:.1f} inserts/s  (ratio web / 8 threads {web / bare_8:.2f})")
+        fast_server = DatabaseServer(durable=False)
+        fast_server.start()
+        try:
+            web_fast = web_throughput(fast_server.uri, spool, args.seconds)
+            loop_fast = pymongo_throughput(fast_server.uri, args.seconds, threads=1)
+        finally:
+            fast_server.close()
+        print(f"without --sync-on-commit       : {web_fast:.1f} POST/s, {loop_fast:.1f} inserts/s")
+        print(f"durability costs               : POST/s x{web / web_fast:.2f}, insert loop x{bare_loop / loop_fast:.2f} (durable / not)")
     finally:
         server.close()
 

@@ -1,7 +1,7 @@
 from bson import ObjectId
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from contact.models import FormKind, LeadStatus
@@ -148,6 +148,25 @@ class RoleForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+
+
+class StaffCreateForm(UserCreationForm):
+    """A new staff account: UserCreationForm's checks (username free, also case-insensitively; the
+    two passwords equal; Django's password validators, which also compare the password with the
+    username, email and name) plus an email and one CRM role. Validation only: services.staff_create writes."""
+
+    role = forms.ChoiceField(choices=[(r, r) for r in ROLE_PERMISSIONS], label="CRM role")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email", "first_name", "last_name")
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "new")  # beside the role form on the staff page: no shared ids
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["password1"].label = "Initial password"
 
 
 class PushSubscriptionForm(forms.Form):

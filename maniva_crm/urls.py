@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit"),
     path("staff/", views.staff, name="staff"),
+    path("staff/new/", views.staff_create, name="staff_create"),
     path("mail/", mail_views.mail_list, name="mail"),
     path("mail/<str:name>/", mail_views.mail_detail, name="mail_detail"),
     path("push/", views.push_subscription, name="push"),

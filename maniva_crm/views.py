@@ -38,6 +38,7 @@ from maniva_crm.forms import (
     RoleForm,
     SpamForm,
     StaffAuthenticationForm,
+    StaffCreateForm,
     StatusForm,
     TagsForm,
 )
@@ -329,7 +330,27 @@ def staff(request: HttpRequest) -> HttpResponse:
             services.staff_role_set(user=form.cleaned_data["user"], role=form.cleaned_data["role"], actor=request.user)
             messages.success(request, "Role saved.")
             return redirect("crm:staff")
-    return render(request, "maniva_crm/staff.html", {"form": form, "users": selectors.accounts_with_roles()}, status=400 if form.errors else 200)
+    return _staff_page(request, form=form, create_form=StaffCreateForm())
+
+
+@require_POST
+@staff_required("maniva_crm.manage_staff")
+def staff_create(request: HttpRequest) -> HttpResponse:
+    form = StaffCreateForm(request.POST)
+    if not form.is_valid():
+        return _staff_page(request, form=RoleForm(), create_form=form)
+    data = form.cleaned_data
+    user = services.staff_create(
+        username=data["username"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
+        role=data["role"], password=data["password1"], actor=request.user,
+    )
+    messages.success(request, f"Staff account {user.get_username()} created with the role {data['role']}.")
+    return redirect("crm:staff")
+
+
+def _staff_page(request: HttpRequest, *, form: RoleForm, create_form: StaffCreateForm) -> HttpResponse:
+    context = {"form": form, "create_form": create_form, "users": selectors.accounts_with_roles()}
+    return render(request, "maniva_crm/staff.html", context, status=400 if form.errors or create_form.errors else 200)
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""Database naming from MONGODB_URI, shared by settings and pymongo users; an upsert that always answers."""
+"""Database naming and client options from MONGODB_URI, shared by settings and pymongo users; an upsert that always answers."""
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -11,6 +11,19 @@ DEFAULT_DB_NAME = "maniva"
 def database_name(uri: str) -> str:
     """The database named in the URI's path, or `maniva` when the path is empty."""
     return parse_uri(uri, warn=True).get("database") or DEFAULT_DB_NAME
+
+
+def client_options(uri: str, *, timeout_ms: int) -> dict:
+    """MongoClient options: acknowledged means on a majority's journal (w=majority, j=true), so a
+    visitor told "received" survives a crash or a failover; a URI that sets its own `w` or
+    `journal` keeps it."""
+    given = parse_uri(uri, warn=True)["options"]
+    options: dict = {"serverSelectionTimeoutMS": timeout_ms}
+    if "w" not in given:
+        options["w"] = "majority"
+    if "journal" not in given:
+        options["journal"] = True
+    return options
 
 
 def upsert_and_fetch(collection: Collection, query: dict, update: dict, *, attempts: int = 3) -> dict:

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from maniva_webapp.env import env_bool, env_int, env_list, env_str
-from maniva_webapp.mongo import DEFAULT_URI, database_name
+from maniva_webapp.mongo import DEFAULT_URI, client_options, database_name
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,7 +186,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
-DATABASES["default"]["OPTIONS"] = {"serverSelectionTimeoutMS": env_int("MONGODB_TIMEOUT_MS", 5000)}
+DATABASES["default"]["OPTIONS"] = client_options(MONGODB_URI, timeout_ms=env_int("MONGODB_TIMEOUT_MS", 5000))
 
 # Lead intake: spam defences, rate limits, delivery
 CONTACT_MIN_FILL_SECONDS = env_int("CONTACT_MIN_FILL_SECONDS", 3)

@@ -21,9 +21,13 @@ def free_port() -> int:
 
 
 class DatabaseServer:
-    """A secantusd-py daemon on a free port, with its data in a temporary folder that outlives restarts."""
+    """A secantusd-py daemon on a free port, with its data in a temporary folder that outlives restarts.
 
-    def __init__(self) -> None:
+    Durable by default, as `make run` starts it: --sync-on-commit puts each write on disk before
+    it is acknowledged."""
+
+    def __init__(self, *, durable: bool = True) -> None:
+        self.durable = durable
         self.port = free_port()
         self.storage = Path(tempfile.mkdtemp(prefix="maniva-test-db-"))
         self.process: subprocess.Popen | None = None
@@ -35,7 +39,8 @@ class DatabaseServer:
     def start(self) -> None:
         daemon = Path(sys.executable).with_name("secantusd-py")
         self.process = subprocess.Popen(
-            [str(daemon), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage / "data"), "--log-level", "ERROR"],
+            [str(daemon), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage / "data"), "--log-level", "ERROR",
+             *(["--sync-on-commit"] if self.durable else [])],
             stdout=subprocess.DEVNULL,
         )
         self.wait_until_up()
@@ -51,6 +56,12 @@ class DatabaseServer:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the test database server did not start") from None
                 time.sleep(0.1)
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush anything."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

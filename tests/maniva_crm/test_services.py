@@ -157,3 +157,22 @@ def test_erase_forgets_analytics_reports_and_a_model_trained_on_the_person(db, m
     assert counts["analytics"] == 2
     assert connection.get_collection(REPORTS).count_documents({}) == 0
     assert not settings.ANALYTICS_MODEL_PATH.exists()
+
+
+def test_staff_create_makes_a_staff_account_with_one_role_and_an_audit_entry(manager):
+    from django.contrib.auth import get_user_model
+
+    user = services.staff_create(
+        username="lena", email="lena@maniva.test", first_name="Lena", last_name="Sousa", role=services.SALES,
+        password="quiet-harbour-lantern-7", actor=manager,
+    )
+    fresh = get_user_model().objects.get(pk=user.pk)
+    assert fresh.is_staff and fresh.is_active and not fresh.is_superuser
+    assert (fresh.email, fresh.get_full_name()) == ("lena@maniva.test", "Lena Sousa")
+    assert fresh.check_password("quiet-harbour-lantern-7")
+    assert crm_permissions(fresh) == {"work_leads"}
+    entry = AuditEntry.objects.get(action=AuditAction.STAFF)
+    assert entry.actor_name == "mia" and entry.data == {"user": "lena", "role": "Sales", "created": True}
+    with pytest.raises(ValueError, match="unknown role"):
+        services.staff_create(username="x", email="x@maniva.test", role="Admins", password="quiet-harbour-lantern-7", actor=manager)
+    assert not get_user_model().objects.filter(username="x").exists()

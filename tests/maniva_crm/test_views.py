@@ -249,3 +249,63 @@ def test_lead_page_ids_are_unique(sales_client, lead):
     page = sales_client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+STAFF_ACCOUNT = {
+    "new-username": "lena", "new-email": "lena@maniva.test", "new-first_name": "Lena", "new-last_name": "Sousa",
+    "new-role": "Managers", "new-password1": "quiet-harbour-lantern-7", "new-password2": "quiet-harbour-lantern-7",
+}
+
+
+def test_staff_page_creates_an_account_that_can_log_in(manager_client):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    page = manager_client.get(reverse("crm:staff")).content.decode()
+    assert 'action="/crm/staff/new/"' in page and 'name="new-password1"' in page and 'id="id_role"' in page
+    response = manager_client.post(reverse("crm:staff_create"), STAFF_ACCOUNT)
+    assert response.status_code == 302 and response["Location"] == reverse("crm:staff")
+    assert "Staff account lena created with the role Managers." in manager_client.get(reverse("crm:staff")).content.decode()
+    user = get_user_model().objects.get(username="lena")
+    assert user.is_staff and list(user.groups.values_list("name", flat=True)) == ["Managers"]
+    assert AuditEntry.objects.get(action="staff").data == {"user": "lena", "role": "Managers", "created": True}
+    newcomer = Client()
+    response = newcomer.post(reverse("crm:login"), {"username": "lena", "password": "quiet-harbour-lantern-7"})
+    assert response.status_code == 302 and newcomer.get(reverse("crm:staff")).status_code == 200
+
+
+@pytest.mark.parametrize("change, field, code_text", [
+    ({"new-password1": "password", "new-password2": "password"}, "new-password2", "too common"),
+    ({"new-password1": "lena@maniva.test", "new-password2": "lena@maniva.test"}, "new-password2", "too similar"),
+    ({"new-password1": "12345678901", "new-password2": "12345678901"}, "new-password2", "entirely numeric"),
+    ({"new-password2": "quiet-harbour-lantern-8"}, "new-password2", "didn’t match"),
+    ({"new-username": "MIA"}, "new-username", "already exists"),
+    ({"new-email": ""}, "new-email", "required"),
+    ({"new-role": "Admins"}, "new-role", "Select a valid choice"),
+])
+def test_staff_create_refuses_what_the_validators_refuse(manager_client, change, field, code_text):
+    from django.contrib.auth import get_user_model
+
+    response = manager_client.post(reverse("crm:staff_create"), {**STAFF_ACCOUNT, **change})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert code_text in page and f'name="{field}"' in page
+    assert not get_user_model().objects.filter(username__in=["lena", "MIA"]).exists()
+    assert not AuditEntry.objects.filter(action="staff").exists()
+
+
+def test_staff_create_is_for_managers_only_and_checks_csrf(sales_client, manager):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    url = reverse("crm:staff_create")
+    assert sales_client.post(url, STAFF_ACCOUNT).status_code == 403
+    assert sales_client.get(url).status_code == 405
+    assert Client().post(url, STAFF_ACCOUNT)["Location"].startswith("/crm/login/")  # anonymous
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(manager)
+    assert strict.post(url, STAFF_ACCOUNT).status_code == 403
+    assert not get_user_model().objects.filter(username="lena").exists()
+    token = strict.get(reverse("crm:staff")).context["csrf_token"]
+    assert strict.post(url, {**STAFF_ACCOUNT, "csrfmiddlewaretoken": str(token)}).status_code == 302
+    assert get_user_model().objects.filter(username="lena").exists()
