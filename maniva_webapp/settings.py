@@ -78,7 +78,7 @@ TEMPLATES = [
 MONGODB_URI = env_str("MONGODB_URI", DEFAULT_URI)
 DATABASES = {
     "default": {
-        "ENGINE": "django_mongodb_backend",
+        "ENGINE": "maniva_webapp.db_backend",  # django-mongodb-backend + embedded-server workarounds
         "HOST": MONGODB_URI,
         "NAME": database_name(MONGODB_URI),
     },

@@ -1,0 +1,16 @@
+"""django-mongodb-backend with the embedded server's query workarounds: the DB compatibility layer.
+
+Set as `ENGINE` in settings. On a real MongoDB it is django-mongodb-backend, query for query. On
+SecantusDB (detected once per connection pool from `buildInfo`, see `base.py`) the ORM's
+aggregation pipelines are rewritten into an equivalent form that server answers correctly
+(`pipeline.py`).
+
+Why: SecantusDB 0.7.0b3 answers `$project: {"a": {"b": 1}}` with the literal 1 and lets
+`$addFields: {"a": {"b": ...}}` replace the embedded document `a` instead of merging into it.
+django-mongodb-backend emits exactly these shapes for `values()`/`values_list()` across a relation
+and for `select_related()` with ordering on the related model (Django's ModelBackend, the admin's
+permission widgets), and they gave wrong answers without an error.
+
+How to retire it: when tests/dbcompat/ reports "SecantusDB fixed this" for both pipeline quirks,
+set `ENGINE` back to "django_mongodb_backend" and delete this package.
+"""

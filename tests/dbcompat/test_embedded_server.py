@@ -1,0 +1,163 @@
+"""Conformance: each quirk of the embedded server (SecantusDB 0.7.0b3) that the project depends on
+or works around, reproduced with plain pymongo against the suite's own server.
+
+A quirk test passes while the quirk is there. When a new SecantusDB release fixes one, its test
+fails with "SecantusDB fixed this: retire …", naming the workaround that can go. MongoDB answers
+every "correct" value below."""
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import NotSupportedError
+from pymongo import MongoClient, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+from maniva_webapp.mongo import upsert_and_fetch
+from tests.dbserver import SERVER
+
+SCRATCH_DB = "dbcompat"
+PIPELINE_WORKAROUND = "maniva_webapp/db_backend (set ENGINE back to django_mongodb_backend)"
+
+
+def assert_still_quirky(answer: object, *, quirky: object, correct: object, retire: str) -> None:
+    assert answer != correct, f"SecantusDB fixed this: retire {retire}"
+    assert answer == quirky, f"SecantusDB answers differently now ({answer!r}): re-check {retire}"
+
+
+@pytest.fixture
+def scratch() -> Iterator[Database]:
+    client = MongoClient(SERVER.uri)
+    client.drop_database(SCRATCH_DB)
+    yield client[SCRATCH_DB]
+    client.drop_database(SCRATCH_DB)
+    client.close()
+
+
+@pytest.fixture
+def permissions(scratch: Database) -> Collection:
+    """A permission with its content type joined in, as django-mongodb-backend's $lookup leaves it."""
+    scratch.perm.insert_one({"_id": 1, "codename": "add_group", "ct": {"_id": 10, "app_label": "auth", "model": "group"}})
+    return scratch.perm
+
+
+# --- $project with a nested inclusion (values()/values_list() across a relation) ---
+
+def test_nested_project_inclusion_answers_the_literal_1(permissions):
+    [doc] = permissions.aggregate([{"$project": {"_id": 0, "ct": {"app_label": 1}}}])
+    assert_still_quirky(doc, quirky={"ct": {"app_label": 1}}, correct={"ct": {"app_label": "auth"}}, retire=PIPELINE_WORKAROUND)
+
+
+def test_dotted_project_inclusion_is_right(permissions):
+    """What the compatibility layer sends instead."""
+    [doc] = permissions.aggregate([{"$project": {"_id": 0, "ct.app_label": 1}}])
+    assert doc == {"ct": {"app_label": "auth"}}
+
+
+# --- $addFields with a nested object (select_related() ordered by the related model) ---
+
+def test_nested_add_fields_replaces_the_embedded_document(permissions):
+    [doc] = permissions.aggregate([{"$addFields": {"ct": {"app_label": "$ct.app_label"}}}, {"$project": {"_id": 0, "ct": 1}}])
+    assert_still_quirky(
+        doc,
+        quirky={"ct": {"app_label": "auth"}},  # the joined _id and model are gone
+        correct={"ct": {"_id": 10, "app_label": "auth", "model": "group"}},
+        retire=PIPELINE_WORKAROUND,
+    )
+
+
+def test_dotted_add_fields_merges(permissions):
+    """What the compatibility layer sends instead."""
+    [doc] = permissions.aggregate([{"$addFields": {"ct.label": "$ct.app_label"}}, {"$project": {"_id": 0, "ct": 1}}])
+    assert doc == {"ct": {"_id": 10, "app_label": "auth", "model": "group", "label": "auth"}}
+
+
+# --- find_one_and_update(upsert=True) that loses a race answers None though it applied ---
+
+RACER = "dbcompat-racer"
+
+
+def upsert_behind_a_transaction(upsert: Callable[[Collection], object]) -> tuple[object, dict]:
+    """The race two web processes run into, made deterministic: another session holds an
+    uncommitted insert of the key while `upsert` of that key is sent; the transaction commits
+    only once the server shows the upsert waiting. Returns (upsert's answer, stored document)."""
+    holder, racer = MongoClient(SERVER.uri), MongoClient(SERVER.uri, appname=RACER)
+    answer: dict = {}
+
+    def run() -> None:
+        try:
+            answer["value"] = upsert(racer[SCRATCH_DB].race)
+        except Exception as error:  # noqa: BLE001 - reported by the assertions below
+            answer["value"] = error
+
+    try:
+        with holder.start_session() as session:
+            session.start_transaction()
+            holder[SCRATCH_DB].race.update_one({"_id": "k"}, {"$inc": {"n": 1}}, upsert=True, session=session)
+            thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+            deadline = time.monotonic() + 30
+            while thread.is_alive() and not _waiting(holder, "findAndModify"):
+                assert time.monotonic() < deadline, "the racing upsert never reached the server"
+                time.sleep(0.02)
+            assert thread.is_alive(), f"the upsert no longer waits for the transaction: it answered {answer.get('value')!r} at once"
+            session.commit_transaction()
+        thread.join(30)
+        assert not thread.is_alive(), "the racing upsert never answered"
+        return answer["value"], holder[SCRATCH_DB].race.find_one({"_id": "k"})
+    finally:
+        holder.close()
+        racer.close()
+
+
+def _waiting(client: MongoClient, op: str) -> bool:
+    return any(
+        entry.get("op") == op and entry.get("clientMetadata", {}).get("application", {}).get("name") == RACER
+        for entry in client.admin.command("currentOp")["inprog"]
+    )
+
+
+def test_racing_upsert_applies_but_answers_none(scratch):
+    answer, stored = upsert_behind_a_transaction(
+        lambda race: race.find_one_and_update({"_id": "k"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+    )
+    assert stored == {"_id": "k", "n": 2}  # both increments applied
+    assert_still_quirky(answer, quirky=None, correct={"_id": "k", "n": 2},
+                        retire="the read-back in maniva_webapp/mongo.py upsert_and_fetch")
+
+
+def test_upsert_and_fetch_answers_the_document_in_that_race(scratch):
+    answer, stored = upsert_behind_a_transaction(lambda race: upsert_and_fetch(race, {"_id": "k"}, {"$inc": {"n": 1}}))
+    assert answer == stored == {"_id": "k", "n": 2}
+
+
+# --- no text indexes, no $text ---
+
+def fails(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except OperationFailure:
+        return True
+    return False
+
+
+def test_no_text_index_and_no_text_search(scratch):
+    scratch.msg.insert_one({"body": "online ordering for two shops"})
+    retire = "nothing forced: contact/search.py's search_terms work on both servers; $text is now an option"
+    assert fails(lambda: scratch.msg.create_index([("body", "text")])), f"SecantusDB fixed this (text indexes): {retire}"
+    assert fails(lambda: list(scratch.msg.find({"$text": {"$search": "shops"}}))), f"SecantusDB fixed this ($text): {retire}"
+
+
+# --- no prefetch_related() across many-to-many (django-mongodb-backend refuses it, on any server) ---
+
+@pytest.mark.django_db
+def test_prefetch_related_across_many_to_many_is_refused():
+    Group.objects.create(name="Prefetchers").permissions.add(Permission.objects.get(codename="add_group"))
+    try:
+        list(Group.objects.prefetch_related("permissions"))
+    except NotSupportedError:
+        return
+    pytest.fail("django-mongodb-backend supports prefetch_related() across many-to-many now: it may replace hand-made batched reads")
