@@ -1,4 +1,6 @@
-"""Fixed-window rate limits kept in MongoDB, so that every web process on every machine shares them."""
+"""Fixed-window rate limits kept in MongoDB, so that every web process on every machine shares them,
+with a per-process stand-in for the moments MongoDB is unreachable."""
+import threading
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -22,8 +24,8 @@ class WindowCount(NamedTuple):
     window_start: int
 
 
-def _window_start(window: int) -> tuple[int, int]:
-    now = int(datetime.now(timezone.utc).timestamp())
+def _window_start(window: int, at: datetime | None = None) -> tuple[int, int]:
+    now = int((at or datetime.now(timezone.utc)).timestamp())
     return now // window * window, now
 
 
@@ -31,18 +33,20 @@ def _doc_id(scope: str, key: str, window_start: int) -> str:
     return f"{scope}:{key}:{window_start}"
 
 
-def count_add(*, scope: str, key: str, window: int) -> WindowCount:
-    """Add one to this window's count (atomic upsert) and return the count after it."""
-    window_start, now = _window_start(window)
-    doc = upsert_and_fetch(
-        connection.get_collection(COLLECTION),
-        {"_id": _doc_id(scope, key, window_start)},
-        {
-            "$inc": {"count": 1},
-            "$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + window, timezone.utc)},
-        },
-    )
-    return WindowCount(doc["count"], max(1, window_start + window - now), window_start)
+def count_add(*, scope: str, key: str, window: int, token: str = "", at: datetime | None = None) -> WindowCount:
+    """Add one to the count of the window holding `at` (default now; atomic upsert) and return it.
+
+    With a `token` (a form's idempotency key) the window counts distinct tokens, so the same form
+    posted again, or replayed from the spool after a crash, counts once."""
+    window_start, now = _window_start(window, at)
+    update: dict = {"$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + window, timezone.utc)}}
+    if token:
+        update["$addToSet"] = {"tokens": token}
+    else:
+        update["$inc"] = {"count": 1}
+    doc = upsert_and_fetch(connection.get_collection(COLLECTION), {"_id": _doc_id(scope, key, window_start)}, update)
+    count = len(doc["tokens"]) if token else doc["count"]
+    return WindowCount(count, max(1, window_start + window - now), window_start)
 
 
 def count_get(*, scope: str, key: str, window: int) -> WindowCount:
@@ -57,8 +61,32 @@ def count_clear(*, scope: str, key: str, window: int) -> None:
     connection.get_collection(COLLECTION).delete_one({"_id": _doc_id(scope, key, window_start)})
 
 
-def hit(*, scope: str, key: str, limit: int, window: int) -> None:
+def hit(*, scope: str, key: str, limit: int, window: int, token: str = "", at: datetime | None = None) -> None:
     """Count one hit; raise RateLimited when the window already holds `limit` hits."""
-    counted = count_add(scope=scope, key=key, window=window)
+    counted = count_add(scope=scope, key=key, window=window, token=token, at=at)
     if counted.count > limit:
         raise RateLimited(scope, retry_after=counted.seconds_left)
+
+
+_local_lock = threading.Lock()
+_local_windows: dict[str, tuple[int, set[str]]] = {}  # doc id -> (window end, tokens)
+
+
+def hit_local(*, scope: str, key: str, limit: int, window: int, token: str) -> None:
+    """`hit` in this process's memory, for while MongoDB is unreachable: each process then limits on
+    its own (N processes admit at most N times the limit), and the spool replay checks again."""
+    window_start, now = _window_start(window)
+    doc_id = _doc_id(scope, key, window_start)
+    with _local_lock:
+        for stale in [k for k, (end, _) in _local_windows.items() if end <= now]:
+            del _local_windows[stale]
+        tokens = _local_windows.setdefault(doc_id, (window_start + window, set()))[1]
+        tokens.add(token)
+        count = len(tokens)
+    if count > limit:
+        raise RateLimited(scope, retry_after=max(1, window_start + window - now))
+
+
+def local_reset() -> None:
+    with _local_lock:
+        _local_windows.clear()

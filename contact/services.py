@@ -35,12 +35,18 @@ def _database_unreachable(exc: Exception) -> bool:
     return isinstance(exc, unreachable) or isinstance(exc.__cause__, unreachable)
 
 
-def rate_limits_check(*, meta: RequestMeta, email: str) -> None:
-    """Raise ratelimit.RateLimited when this IP or this email has sent too much lately."""
+def rate_limits_check(*, meta: RequestMeta, email: str, token: str, at: datetime | None = None, local: bool = False) -> None:
+    """Raise ratelimit.RateLimited when this IP or this email has sent too much lately.
+
+    `token` is the form's idempotency key: the same form posted again counts once. `local` counts
+    in this process's memory, for while MongoDB is unreachable."""
     for scope, key in (("ip", meta.ip), ("email", email)):
         if key:
             limit, window = settings.CONTACT_RATE_LIMITS[scope]
-            ratelimit.hit(scope=scope, key=key, limit=limit, window=window)
+            if local:
+                ratelimit.hit_local(scope=scope, key=key, limit=limit, window=window, token=token)
+            else:
+                ratelimit.hit(scope=scope, key=key, limit=limit, window=window, token=token, at=at)
 
 
 def _lead_document_defaults() -> dict:
@@ -160,12 +166,13 @@ _MESSAGE_FIELDS = {f.name for f in Message._meta.get_fields()} - {"id", "lead"}
 def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: RequestMeta, honeypot: str = "", form_ts: str = "", idempotency_key: str) -> SubmitResult:
     """The public form's one write: judge, store, enqueue. Spools to disk if MongoDB is down.
 
-    Raises ratelimit.RateLimited when the sender is over a limit (nothing is stored then).
+    Raises ratelimit.RateLimited when the sender is over a limit (nothing is stored then), and
+    spool.SpoolFull when the database is down and the spool is full.
     """
     received_at = timezone.now()
     verdict = spam_verdict(submission=submission, honeypot=honeypot, form_ts=form_ts)
     try:
-        rate_limits_check(meta=meta, email=submission["email"])
+        rate_limits_check(meta=meta, email=submission["email"], token=idempotency_key)
         return message_store(
             kind=kind, submission=submission, meta=meta, verdict=verdict, idempotency_key=idempotency_key, received_at=received_at
         )
@@ -173,6 +180,7 @@ def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: Requ
         if not _database_unreachable(exc):
             raise
         logger.warning("MongoDB unreachable, spooling submission %s: %s", idempotency_key, exc)
+        rate_limits_check(meta=meta, email=submission["email"], token=idempotency_key, local=True)
         spool_append(
             {
                 "kind": kind,
@@ -187,17 +195,28 @@ def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: Requ
 
 
 def spooled_store(record: dict) -> SubmitResult:
-    """Store one record from the spool, as it would have been stored at submission time."""
+    """Store one record from the spool, as it would have been stored at submission time.
+
+    The shared rate limits are applied again, in the window of its arrival: a submission over a
+    limit (each web process only limited itself during the outage) is stored flagged as spam, so
+    nobody is mailed about it, rather than dropped."""
     submission = dict(record["submission"])
     if submission.get("preferred_date"):
         submission["preferred_date"] = date.fromisoformat(submission["preferred_date"])
+    meta = RequestMeta(**record["meta"])
+    received_at = datetime.fromisoformat(record["received_at"])
+    verdict = SpamVerdict(**record["verdict"])
+    try:
+        rate_limits_check(meta=meta, email=submission["email"], token=record["idempotency_key"], at=received_at)
+    except ratelimit.RateLimited as exc:
+        verdict = SpamVerdict(is_spam=True, score=verdict.score, reasons=[*verdict.reasons, f"rate_limited_{exc.scope}"])
     return message_store(
         kind=record["kind"],
         submission=submission,
-        meta=RequestMeta(**record["meta"]),
-        verdict=SpamVerdict(**record["verdict"]),
+        meta=meta,
+        verdict=verdict,
         idempotency_key=record["idempotency_key"],
-        received_at=datetime.fromisoformat(record["received_at"]),
+        received_at=received_at,
     )
 
 

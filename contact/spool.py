@@ -43,9 +43,28 @@ def _locked_spool() -> Iterator[int]:
         os.close(fd)
 
 
+class SpoolFull(Exception):
+    """The spool holds CONTACT_SPOOL_MAX_BYTES already: the submission is refused, not accepted."""
+
+    retry_after = 120
+
+
+def _spooled_bytes(directory: Path) -> int:
+    total = 0
+    for path in directory.glob(f"{SPOOL_NAME}*"):
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:  # replayed and removed meanwhile
+            pass
+    return total
+
+
 def spool_append(record: dict) -> None:
+    """Append one submission and fsync it; raises SpoolFull (nothing written) past the bound."""
     line = (json.dumps(record, default=str, ensure_ascii=False) + "\n").encode()
     with _locked_spool() as fd:
+        if _spooled_bytes(_spool_dir()) + len(line) > settings.CONTACT_SPOOL_MAX_BYTES:
+            raise SpoolFull()
         os.write(fd, line)
         os.fsync(fd)
     dir_fd = os.open(_spool_dir(), os.O_RDONLY)

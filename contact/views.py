@@ -8,6 +8,7 @@ from contact.forms import ConsultationForm, ContactForm
 from contact.meta import request_meta
 from contact.ratelimit import RateLimited
 from contact.services import message_submit
+from contact.spool import SpoolFull
 
 THANKS = "Thank you, {name}. Your message has reached us; we answer within one working day."
 CONFIRMATION = "A confirmation is on its way to your email address."
@@ -15,6 +16,17 @@ CONFIRMATION = "A confirmation is on its way to your email address."
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+def _refused(request: HttpRequest, form: ContactForm, template: str, *, text: str, code: str, status: int, retry_after: int) -> HttpResponse:
+    """The form again with why it was not accepted (nothing was stored)."""
+    if _wants_json(request):
+        response = JsonResponse({"ok": False, "errors": {"__all__": [{"message": text, "code": code}]}}, status=status)
+    else:
+        form.add_error(None, text)
+        response = render(request, template, {"form": form}, status=status)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _form_page(request: HttpRequest, form_class: type[ContactForm], template: str) -> HttpResponse:
@@ -36,13 +48,10 @@ def _form_page(request: HttpRequest, form_class: type[ContactForm], template: st
         )
     except RateLimited as exc:
         text = f"You have sent several messages in a short time. Please try again in {exc.retry_after // 60 + 1} minutes."
-        if _wants_json(request):
-            response = JsonResponse({"ok": False, "errors": {"__all__": [{"message": text, "code": "rate_limited"}]}}, status=429)
-        else:
-            form.add_error(None, text)
-            response = render(request, template, {"form": form}, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return _refused(request, form, template, text=text, code="rate_limited", status=429, retry_after=exc.retry_after)
+    except SpoolFull as exc:
+        text = "We cannot take messages for a few minutes. Please try again shortly, or write to us by email."
+        return _refused(request, form, template, text=text, code="unavailable", status=503, retry_after=exc.retry_after)
     thanks = THANKS.format(name=form.cleaned_data["name"])
     # Only a stored message that is not spam has a confirmation queued; a spooled one is stored later.
     confirmation = CONFIRMATION if result.message is not None and not result.message.is_spam else ""

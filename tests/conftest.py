@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from contact.forms import signed_form_timestamp
-from contact.ratelimit import COLLECTION as RATELIMIT_COLLECTION
+from contact.ratelimit import COLLECTION as RATELIMIT_COLLECTION, local_reset
 from tests.dbserver import SERVER
 
 
@@ -38,6 +38,7 @@ def db_server():
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(request) -> None:
+    local_reset()  # the per-process limits used while the database is unreachable
     if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
         connection.get_collection(RATELIMIT_COLLECTION).delete_many({})
 
