@@ -15,20 +15,47 @@ from pymongo.errors import PyMongoError
 
 
 def free_port() -> int:
+    """A port free now; another process may bind it before whoever is told it does. For a server,
+    prefer port 0 and listening_port(); for a server that is down, tests.conftest.bound_socket()."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+def listening_port(pid: int) -> int | None:
+    """The TCP port a process listens on, from /proc (Linux): its socket inodes, looked up among the
+    listening sockets (state 0A) of its network namespace. A server told to bind port 0 gets a port
+    from the kernel that no other process can take first; this finds which one."""
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+        for table in ("tcp", "tcp6"):
+            with open(f"/proc/{pid}/net/{table}") as rows:
+                for row in rows.readlines()[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and fields[9] in inodes:
+                        return int(fields[1].rsplit(":", 1)[1], 16)
+    except OSError:  # the process is gone
+        return None
+    return None
+
+
 class DatabaseServer:
-    """A secantusd-py daemon on a free port, with its data in a temporary folder that outlives restarts.
+    """A secantusd-py daemon, with its data in a temporary folder that outlives restarts. It first
+    binds a port the kernel picks and keeps that port across restarts (clients hold its URI).
 
     Durable by default, as `make run` starts it: --sync-on-commit puts each write on disk before
     it is acknowledged."""
 
     def __init__(self, *, durable: bool = True) -> None:
         self.durable = durable
-        self.port = free_port()
+        self.port = 0  # known once started
         self.storage = Path(tempfile.mkdtemp(prefix="maniva-test-db-"))
         self.process: subprocess.Popen | None = None
 
@@ -43,7 +70,17 @@ class DatabaseServer:
              *(["--sync-on-commit"] if self.durable else [])],
             stdout=subprocess.DEVNULL,
         )
+        if not self.port:
+            self.port = self._bound_port()
         self.wait_until_up()
+
+    def _bound_port(self, seconds: float = 30) -> int:
+        deadline = time.monotonic() + seconds
+        while not (port := listening_port(self.process.pid)):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the test database server did not start")
+            time.sleep(0.1)
+        return port
 
     def wait_until_up(self, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import requests
 
+from tests.dbserver import listening_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -64,29 +66,6 @@ class Stack:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def listening_port(pid: int) -> int | None:
-    """The TCP port a process listens on, from /proc (Linux): its socket inodes, looked up among the
-    listening sockets (state 0A) of its network namespace."""
-    try:
-        inodes = set()
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:  # closed meanwhile
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[len("socket:[") : -1])
-        for table in ("tcp", "tcp6"):
-            with open(f"/proc/{pid}/net/{table}") as rows:
-                for row in rows.readlines()[1:]:
-                    fields = row.split()
-                    if fields[3] == "0A" and fields[9] in inodes:
-                        return int(fields[1].rsplit(":", 1)[1], 16)
-    except OSError:  # the process is gone
-        return None
-    return None
 
 
 def stack_env(*, mongodb_uri: str, spool_dir: str, smtp_port: int, **extra: str) -> dict:
