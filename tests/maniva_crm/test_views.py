@@ -8,6 +8,7 @@ from django.urls import reverse
 from contact.models import Lead, Message, OutboxJob, PushSubscription
 from maniva_crm.models import AuditEntry, Note
 from maniva_crm.views import csv_cell
+from tests.conftest import NO_EDGE_WINDOW
 from tests.maniva_crm.conftest import PASSWORD, make_message, make_user
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +175,7 @@ def test_staff_page_sets_roles(manager_client, roles):
 
 
 def test_login_only_for_staff_and_throttled(client, roles, settings):
-    settings.LOGIN_THROTTLE = {"account_address": (2, 900), "address": (100, 900), "account": (100, 3600)}
+    settings.LOGIN_THROTTLE = {"account_address": (2, NO_EDGE_WINDOW), "address": (100, NO_EDGE_WINDOW), "account": (100, NO_EDGE_WINDOW)}
     make_user("outsider", staff=False)
     make_user("sam2", role="Sales")
     url = reverse("crm:login")

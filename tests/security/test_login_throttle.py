@@ -12,6 +12,7 @@ from contact.models import OutboxJob
 from contact.worker import jobs_run_due
 from maniva_crm.login_throttle import LoginThrottled
 from maniva_crm.services import MANAGERS, SALES
+from tests.conftest import NO_EDGE_WINDOW
 from tests.maniva_crm.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ ATTACKER, VICTIM_HOME = "203.0.113.66", "198.51.100.7"
 def small_throttle(settings) -> None:
     # Fast hashing: these tests make many logins on a small machine.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.LOGIN_THROTTLE = {"account_address": (3, 900), "address": (8, 900), "account": (12, 3600)}
+    settings.LOGIN_THROTTLE = {"account_address": (3, NO_EDGE_WINDOW), "address": (8, NO_EDGE_WINDOW), "account": (12, NO_EDGE_WINDOW)}
 
 
 @pytest.fixture
