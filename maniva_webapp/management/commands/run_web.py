@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 from waitress import serve
 
@@ -18,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel-timeout", type=int, default=30, help="Seconds an idle connection is kept (default 30).")
 
     def handle(self, *args, host: str, port: int, threads: int, connection_limit: int, channel_timeout: int, **options) -> None:
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1" under any load
         serve(
             application,
             host=host,
