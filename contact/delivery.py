@@ -1,4 +1,5 @@
 """What each kind of outbox job does when a worker runs it."""
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -6,7 +7,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from contact.models import Message, OutboxJob, PushSubscription
-from contact.push import SubscriptionGone, push_send
+from contact.push import EndpointRefused, SubscriptionGone, push_send
+
+logger = logging.getLogger(__name__)
 
 
 def _send_mail(*, to: list[str], subject: str, template: str, context: dict, reply_to: list[str] | None = None) -> None:
@@ -57,6 +60,11 @@ def deliver_push(job: OutboxJob) -> None:
     try:
         push_send(subscription=subscription, title=job.payload["title"], body=job.payload["body"], url=job.payload["url"])
     except SubscriptionGone:
+        subscription.delete()
+    except EndpointRefused as exc:
+        # Refused for good (not https, or it now resolves inside): retrying cannot help, and a
+        # subscription that was checked when stored and now leads inside deserves a look.
+        logger.warning("push subscription %s of user %s refused at send time and deleted: %s (%s)", subscription.pk, subscription.user_id, exc, subscription.endpoint)
         subscription.delete()
 
 

@@ -1,3 +1,5 @@
+import json
+
 from bson import ObjectId
 from django import forms
 from django.contrib.auth import get_user_model
@@ -5,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from contact.models import FormKind, LeadStatus
+from contact.push_endpoint import EndpointRefused, push_endpoint_check
 from maniva_crm.selectors import SORTS, InboxFilters, staff_users
 from maniva_crm.services import BULK_ACTIONS, ROLE_PERMISSIONS
 
@@ -179,4 +182,30 @@ class PushSubscriptionForm(forms.Form):
         data = super().clean()
         if data.get("action") == "subscribe" and not (data.get("p256dh") and data.get("auth")):
             raise ValidationError("A subscription needs its keys.", code="keys_required")
+        if data.get("action") == "subscribe" and data.get("endpoint"):
+            try:  # the worker checks again at send time: the name may point elsewhere by then
+                push_endpoint_check(data["endpoint"])
+            except EndpointRefused as exc:
+                self.add_error("endpoint", ValidationError(str(exc), code=exc.code))
+            except OSError:
+                self.add_error("endpoint", ValidationError("The endpoint's host could not be resolved.", code="unresolvable"))
         return data
+
+
+def push_subscription_data(body: bytes) -> dict | None:
+    """PushSubscriptionForm's data from a PushSubscription JSON body
+    (`{"endpoint": …, "keys": {"p256dh": …, "auth": …}, "action": …}`), or None for any other shape."""
+    try:
+        payload = json.loads(body or b"{}")
+    except (ValueError, RecursionError):  # ValueError covers bad JSON and bytes that are no UTF-8/16/32
+        return None
+    if not isinstance(payload, dict):
+        return None
+    keys = payload.get("keys") or {}
+    if not isinstance(keys, dict):
+        return None
+    data = {
+        "endpoint": payload.get("endpoint", ""), "p256dh": keys.get("p256dh", ""), "auth": keys.get("auth", ""),
+        "action": payload.get("action", "subscribe"),
+    }
+    return data if all(isinstance(value, str) for value in data.values()) else None

@@ -41,6 +41,7 @@ from maniva_crm.forms import (
     StaffCreateForm,
     StatusForm,
     TagsForm,
+    push_subscription_data,
 )
 
 WORK = "maniva_crm.work_leads"
@@ -356,15 +357,11 @@ def _staff_page(request: HttpRequest, *, form: RoleForm, create_form: StaffCreat
 @require_POST
 @staff_required()
 def push_subscription(request: HttpRequest) -> JsonResponse:
-    try:
-        payload = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
-        payload = {}
-    keys = payload.get("keys") or {}
-    form = PushSubscriptionForm({
-        "endpoint": payload.get("endpoint", ""), "p256dh": keys.get("p256dh", ""), "auth": keys.get("auth", ""),
-        "action": payload.get("action", "subscribe"),
-    })
+    data = push_subscription_data(request.body)
+    if data is None:
+        error = {"message": "Send a PushSubscription as a JSON object.", "code": "malformed"}
+        return JsonResponse({"ok": False, "errors": {"__all__": [error]}}, status=400)
+    form = PushSubscriptionForm(data)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
     data = form.cleaned_data

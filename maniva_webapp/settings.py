@@ -40,8 +40,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The header middlewares come first, so that every answer passes back through them: error
+    # pages from later middlewares (a bad Host header's 400, a refused charset's 415) included.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "maniva_webapp.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "maniva_webapp.middleware.PermissionsPolicyMiddleware",
+    "maniva_webapp.middleware.RequestCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",  # pages only; whitenoise serves static files pre-compressed
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,9 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "maniva_crm.middleware.LoginThrottledMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "maniva_webapp.middleware.CrmNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "maniva_webapp.urls"
@@ -139,6 +143,10 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the cookie: forms carry the token in a hidden field, htmx and the push button
+# take it from the page (hx-headers, data-csrf).
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "maniva_webapp.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -178,6 +186,9 @@ CONTACT_NOTIFY_EMAILS = env_list("CONTACT_NOTIFY_EMAILS")
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
 VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:hello@maniva.digital")
+# Pushes go only to https endpoints on public addresses; origins listed here (e.g.
+# http://127.0.0.1:8399, a local push service in tests) are let in anyway. Empty in production.
+PUSH_ENDPOINT_ALLOW = env_list("PUSH_ENDPOINT_ALLOW")
 
 LOGGING = {
     "version": 1,

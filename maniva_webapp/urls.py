@@ -6,6 +6,7 @@ from django.views.decorators.cache import cache_control
 from maniva_webapp import views
 from maniva_webapp.sitemaps import SITEMAPS
 
+handler400 = "maniva_webapp.views.bad_request"
 handler403 = "maniva_webapp.views.permission_denied"
 handler404 = "maniva_webapp.views.page_not_found"
 handler500 = "maniva_webapp.views.server_error"

@@ -1,7 +1,15 @@
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.template import loader
 from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
@@ -82,9 +90,21 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception, template_name="maniva_webapp/404.html")
 
 
+# The 400 and 500 pages skip Django's requires_csrf_token on purpose: it runs the CSRF check,
+# which reads request.POST, and a body that could not be parsed the first time raises again
+# there, turning the error page itself into the server's bare 500. Neither page has a form.
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return HttpResponseBadRequest(loader.render_to_string("maniva_webapp/400.html"))
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500.html is self-contained: it is rendered without context, when something already failed."""
-    return defaults.server_error(request, template_name="maniva_webapp/500.html")
+    return HttpResponseServerError(loader.render_to_string("maniva_webapp/500.html"))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's own page carries inline styles, which the CSP blocks."""
+    return render(request, "maniva_webapp/403_csrf.html", status=403)
 
 
 @never_cache
