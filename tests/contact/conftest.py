@@ -115,9 +115,13 @@ def _handler(service: PushService):
 
 
 @pytest.fixture
-def push_service(settings):
+def push_service(settings, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), None)
     service = PushService(origin=f"http://127.0.0.1:{server.server_port}")
+    # Pushes go to public https endpoints only: this local service is let in by name, here and in
+    # any process a test starts (tests/stack.py passes the environment on).
+    settings.PUSH_ENDPOINT_ALLOW = [service.origin]
+    monkeypatch.setenv("PUSH_ENDPOINT_ALLOW", service.origin)
     server.RequestHandlerClass = _handler(service)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

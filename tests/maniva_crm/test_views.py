@@ -193,7 +193,8 @@ def test_login_only_for_staff_and_throttled(client, roles, settings):
     assert int(response["Retry-After"]) > 0 and "_auth_user_id" not in client.session
 
 
-def test_push_subscription_endpoint(sales_client, sales):
+def test_push_subscription_endpoint(sales_client, sales, monkeypatch):
+    monkeypatch.setattr("contact.push_endpoint.resolve_host", lambda host, port: ["93.184.215.14"])  # no DNS here
     url = reverse("crm:push")
     body = {"endpoint": "https://push.example/sub/1", "keys": {"p256dh": "BPk", "auth": "xyz"}}
     response = sales_client.post(url, json.dumps(body), content_type="application/json")
