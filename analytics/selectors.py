@@ -7,7 +7,9 @@ from analytics.services import REPORTS, analytics_database
 def latest_report() -> dict | None:
     """Results of the newest stored report (JSON-able: created_at, counts, lengths, terms, topics,
     spam, charts as name → base64 PNG), or None before the first `analytics report`."""
-    document = analytics_database()[REPORTS].find_one({}, {"_id": 0, "results": 1}, sort=[("created_at", DESCENDING)])
+    # Two reports stored within one millisecond (the stored time's precision): the later insert wins.
+    newest = [("created_at", DESCENDING), ("_id", DESCENDING)]
+    document = analytics_database()[REPORTS].find_one({}, {"_id": 0, "results": 1}, sort=newest)
     return document["results"] if document else None
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from analytics.ranking import ranked, rounded
+
 
 def _english_stop_words() -> frozenset[str]:
     """scikit-learn's English stop words, loaded from their own module file: importing
@@ -85,12 +87,17 @@ class TermMatrixBuilder:
         del rows, cols
         doc_freq = np.bincount(counts.indices, minlength=n_cols)
         kept = np.flatnonzero(doc_freq >= max(min_df, 1))
-        counts_matrix = counts[:, kept]
         names = np.empty(kept.size, dtype=object)
         is_word = kept < n_words
         names[is_word] = words[kept[is_word]]
         pairs = bigrams[kept[~is_word] - n_words]
         names[~is_word] = [f"{words[a]} {words[b]}" for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist())]
+        # Ids by first sight depend on the order the texts came in; with the columns in alphabetical
+        # order instead, each text's row (and every sum along it) is the same in any reading order.
+        alphabetical = np.argsort(names, kind="stable")
+        kept, names = kept[alphabetical], names[alphabetical]
+        counts_matrix = counts[:, kept]
+        counts_matrix.sort_indices()
         del counts
         if kept.size == 0:  # nothing but stop words and numbers
             return sp.csr_matrix((n_docs, 0), dtype=np.float32), names
@@ -120,15 +127,10 @@ def tfidf_matrix(texts: Iterable[str], *, min_df: int = 1) -> tuple[sp.csr_matri
 
 
 def _ranked(scores: np.ndarray, doc_freq: np.ndarray, names: np.ndarray, top: int) -> list[dict]:
-    """Best `top` positive scores; ties go by term, so the order messages were read in does not matter."""
-    scores = np.round(scores, 9)
-    if top <= 0 or scores.size == 0:
-        return []
-    k = min(top, scores.size)
-    kth = np.partition(scores, scores.size - k)[scores.size - k]
-    candidates = np.flatnonzero((scores >= kth) & (scores > 0)).tolist()
-    best = sorted(candidates, key=lambda i: (-scores[i], names[i]))[:top]
-    return [{"term": str(names[i]), "score": round(float(scores[i]), 6), "docs": int(doc_freq[i])} for i in best]
+    """Best `top` positive scores; equal scores go by term (see `analytics.ranking`)."""
+    scores = rounded(scores)  # shown as compared: equal shown scores are in alphabetical order
+    best = ranked(scores, names, top=top, positive=True)
+    return [{"term": str(names[i]), "score": float(scores[i]), "docs": int(doc_freq[i])} for i in best]
 
 
 def distinctive_terms(
@@ -139,7 +141,9 @@ def distinctive_terms(
     n_docs = matrix.shape[0]
     if n_docs == 0 or matrix.shape[1] == 0:
         raise ValueError("no terms")
-    totals = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    # Sums of float32 weights taken in float64 are exact (or all but), whatever the row order; scipy's
+    # `sum(dtype=float64)` would still add in float32. `indicator @ matrix` below adds in float64 too.
+    totals = np.bincount(matrix.indices, weights=matrix.data, minlength=matrix.shape[1])
     doc_freq = np.bincount(matrix.indices, minlength=matrix.shape[1])
     result: dict = {
         "documents": int(n_docs),

@@ -1,4 +1,5 @@
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from analytics.terms import tfidf_matrix
 from analytics.topics import topic_model
@@ -42,3 +43,43 @@ def test_too_few_messages():
     matrix, names = tfidf_matrix(["one text", "two texts"])
     with pytest.raises(ValueError, match="too few"):
         topic_model(matrix, names, n_topics=2)
+
+
+def _assert_no_empty_or_duplicate_topics(result: dict) -> None:
+    topics = result["topics"]
+    assert topics and [t["id"] for t in topics] == list(range(len(topics)))
+    assert all(t["terms"] and t["label"] == " / ".join(t["terms"][:3]) for t in topics)
+    leading = [frozenset(t["terms"][:3]) for t in topics]
+    assert len(set(leading)) == len(leading)
+    assert sum(t["messages"] for t in topics) + result["unassigned"] == result["documents"]
+    assert [t["messages"] for t in topics] == sorted((t["messages"] for t in topics), reverse=True)
+    for row in result["by_month"].values():
+        assert len(row["shares"]) == len(topics)
+
+
+def test_more_topics_asked_than_the_messages_hold_gives_no_empty_or_twin_topics():
+    """Two themes asked for three topics: NMF leaves a weak twin of one theme (it was shown as
+    "#2 0.0% search / ranking / seo"); it is merged, not listed."""
+    texts = [f"A Shopify store with online payments, shop number {i}" for i in range(6)]
+    texts += [f"Search ranking and SEO keywords for our clinic {i}" for i in range(6)]
+    matrix, names = tfidf_matrix(texts)
+    for n_topics in (2, 3, 6):
+        result = topic_model(matrix, names, ["2026-03"] * 12, n_topics=n_topics, seed=0)
+        _assert_no_empty_or_duplicate_topics(result)
+        assert len(result["topics"]) == 2 and result["requested"] == n_topics
+        assert [t["messages"] for t in result["topics"]] == [6, 6]
+        # Equal weights inside each theme: terms in alphabetical order, topics of equal size by label.
+        assert [t["label"] for t in result["topics"]] == ["clinic / keywords / keywords clinic", "number / online / online payments"]
+        assert result["by_month"]["2026-03"]["shares"] == [0.5, 0.5]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from((SEO + " " + SHOP + " hello").split()), min_size=1, max_size=6), min_size=8, max_size=40),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=0, max_value=3),
+)
+def test_topics_are_never_empty_or_twins(messages, n_topics, seed):
+    matrix, names = tfidf_matrix(" ".join(words) for words in messages)
+    result = topic_model(matrix, names, ["2026-01", "2026-02"] * (len(messages) // 2) + ["2026-01"] * (len(messages) % 2), n_topics=n_topics, seed=seed)
+    _assert_no_empty_or_duplicate_topics(result)
