@@ -41,7 +41,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 def load_local_env(path: Path) -> list[str]:
     """Read `NAME=value` lines from the file `make run` writes, for names the environment lacks.
 
-    Only manage.py calls this, so a command typed in a new shell beside `make run` sees the same
+    manage.py (and the analytics notebook) call this, so a command typed in a new shell beside `make run` sees the same
     secret key, database and local-HTTP settings as the running site. The web server of a deploy
     never reads it: production still refuses to start without a real DJANGO_SECRET_KEY.
     Returns the names it set."""
