@@ -11,6 +11,11 @@ django-mongodb-backend emits exactly these shapes for `values()`/`values_list()`
 and for `select_related()` with ordering on the related model (Django's ModelBackend, the admin's
 permission widgets), and they gave wrong answers without an error.
 
-How to retire it: when tests/dbcompat/ reports "SecantusDB fixed this" for both pipeline quirks,
-set `ENGINE` back to "django_mongodb_backend" and delete this package.
+It also corrects, on every server, django-mongodb-backend's regexes for `iexact`, `contains`,
+`startswith`, ... whose values were not (or wrongly) escaped (`regex.py`, `base.py`).
+
+How to retire it: when tests/dbcompat/ reports "SecantusDB fixed this" for both pipeline quirks
+and django-mongodb-backend escapes those regexes itself (check with the upstream operators and
+tests/dbcompat/test_backend_bugs.py), set `ENGINE` back to "django_mongodb_backend" and delete
+this package.
 """
