@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from contact.models import Lead, LeadStatus, Message, OutboxStatus
 from contact.search import query_terms
+from analytics.selectors import latest_report
 from contact.selectors import outbox_statuses
 from maniva_crm.models import AuditEntry, Note
 
@@ -331,10 +332,6 @@ def messages_of(*, lead: Lead) -> list[Message]:
     return list(Message.objects.filter(lead_id=lead.pk).order_by("-received_at", "-pk"))
 
 
-def notes_of(*, lead: Lead) -> list[Note]:
-    return list(Note.objects.filter(lead_id=lead.pk).select_related("author").order_by("-created_at", "-pk"))
-
-
 def audit_page(*, page: int = 1, per_page: int = 100) -> tuple[list[AuditEntry], bool]:
     offset = (max(1, page) - 1) * per_page
     entries = list(AuditEntry.objects.select_related("lead").defer("lead__search_terms").order_by("-created_at", "-pk")[offset : offset + per_page + 1])
@@ -466,11 +463,7 @@ def dashboard_stats(*, weeks: int = 12) -> dict:
 
 
 def analytics_latest() -> dict | None:
-    """The analytics app's latest report, if that app offers one yet."""
-    try:
-        from analytics.selectors import latest_report  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    """The analytics app's latest report, or None before the first `analytics report`."""
     try:
         report = latest_report()
     except Exception:  # a broken report must not take the dashboard down
@@ -494,8 +487,5 @@ def analytics_latest() -> dict | None:
         "spam_metrics": spam.get("metrics") or {},
         "spam_model": spam.get("model") or {},
         "topics": topics.get("topics", []) if isinstance(topics, dict) else [],
-        "charts": [
-            (name.replace("_", " "), data, isinstance(data, str) and data.lstrip().startswith("<svg"))
-            for name, data in (report.get("charts") or {}).items()
-        ],
+        "charts": [(name.replace("_", " "), data) for name, data in (report.get("charts") or {}).items()],
     }

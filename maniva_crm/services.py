@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
+from analytics.services import person_forget
 from contact import ratelimit
 from contact.models import Lead, LeadStatus, Message, OutboxJob, PushSubscription
 from contact.outbox import job_enqueue
@@ -206,21 +207,12 @@ def person_erase(*, lead: Lead, actor: AbstractBaseUser) -> dict[str, int]:
     }
     ratelimits = connection.get_collection(ratelimit.COLLECTION)
     counts["rate_limits"] = ratelimits.delete_many({"_id": {"$regex": f"^email:{re.escape(lead.email)}:"}}).deleted_count
-    counts["analytics"] = _analytics_forget(message_ids=message_keys, email=lead.email)
+    counts["analytics"] = person_forget(message_ids=message_keys, email=lead.email)
     Message.objects.filter(lead_id=lead.pk).delete()
     lead_id = str(lead.pk)
     Lead.objects.filter(pk=lead.pk).delete()
     audit_record(actor=actor, action=AuditAction.ERASE, data={"lead_id": lead_id, **counts})
     return counts
-
-
-def _analytics_forget(*, message_ids: list[str], email: str) -> int:
-    """Analytics keeps its own traces; it offers a hook to forget a person once it lands."""
-    try:
-        from analytics.services import person_forget
-    except ImportError:
-        return 0
-    return int(person_forget(message_ids=message_ids, email=email) or 0)
 
 
 def push_subscription_save(*, user: AbstractBaseUser, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:

@@ -241,7 +241,6 @@ def lead_reply(request: HttpRequest, pk: str) -> HttpResponse:
     if not form.is_valid():
         return _after_change(request, lead, reply_form=form)
     services.lead_reply(lead=lead, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"], actor=request.user)
-    lead.refresh_from_db()
     if not request.htmx:
         messages.success(request, "Reply queued for sending.")
     return _after_change(request, lead)

@@ -220,29 +220,31 @@ def test_push_button_carries_the_vapid_key(sales_client, settings):
     assert 'data-vapid-key="BTestPublicKey"' in page and "js/crm-push." in page
 
 
-def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, monkeypatch, lead):
-    import sys
-    import types
+def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, lead):
+    from django.db import connection
 
-    report = {
-        "created_at": "2026-11-25T10:00:00+00:00", "counts": {"total": 12},
-        "spam": {"metrics": {"precision": 0.9, "recall": 0.8, "f1": 0.85}, "model": {"version": 3}},
-        "topics": {"topics": [{"id": 0, "share": 0.5, "label": "web <shop>", "terms": ["shop", "site"]}], "by_month": {}},
-        "charts": {"lengths": "iVBORw0KGgo="},
-    }
-    fake = types.ModuleType("analytics.selectors")
-    fake.latest_report = lambda: report
-    monkeypatch.setitem(sys.modules, "analytics.selectors", fake)
-    page = sales_client.get(reverse("crm:dashboard")).content.decode()
-    assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
-    assert "2026-11-25 10:00" in page and "F1 0.850" in page and "web &lt;shop&gt;" in page
-    assert " style=" not in page and "<script>" not in page
-    assert "analytics spam --seed-corpus" not in page
-    fake.latest_report = lambda: None
+    from analytics.services import REPORTS, report_store
+
+    reports = connection.get_collection(REPORTS)
+    reports.delete_many({})
     page = sales_client.get(reverse("crm:dashboard")).content.decode()
     assert "No analytics report yet" in page
     # The exact commands that fill the section, each a real subcommand (test_commands runs them).
     assert "python manage.py analytics spam --seed-corpus data/sms_spam_collection.csv\npython manage.py analytics report</code>" in page
+    report_store(results={
+        "created_at": "2026-11-25T10:00:00+00:00", "counts": {"total": 12},
+        "spam": {"metrics": {"precision": 0.9, "recall": 0.8, "f1": 0.85}, "model": {"version": 3}},
+        "topics": {"topics": [{"id": 0, "share": 0.5, "label": "web <shop>", "terms": ["shop", "site"]}], "by_month": {}},
+        "charts": {"lengths": "iVBORw0KGgo="},
+    })
+    try:
+        page = sales_client.get(reverse("crm:dashboard")).content.decode()
+    finally:
+        reports.delete_many({})
+    assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
+    assert "2026-11-25 10:00" in page and "F1 0.850" in page and "web &lt;shop&gt;" in page
+    assert " style=" not in page and "<script>" not in page
+    assert "analytics spam --seed-corpus" not in page
 
 
 def test_lead_page_ids_are_unique(sales_client, lead):
