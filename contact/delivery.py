@@ -1,15 +1,101 @@
-"""What each kind of outbox job does when a worker runs it."""
+"""The registry of outbox jobs: each kind's payload shape and the handler a worker runs for it.
+
+A kind is declared once, in JOB_TYPES. Enqueuing (contact.outbox.job_enqueue) checks a payload
+against its kind's shape, and the worker (job_run) loads it back through the same shape, so a
+payload with a missing or unknown key fails where it is built, not in a worker an hour later.
+This module stays cheap to import (web processes enqueue): pywebpush is loaded only to send.
+"""
 import logging
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from contact.models import Message, OutboxJob, PushSubscription
+from contact.models import JobKind, Message, OutboxJob, PushSubscription
 from contact.push import EndpointRefused, SubscriptionGone, push_send
 
 logger = logging.getLogger(__name__)
+
+
+class PayloadInvalid(ValueError):
+    """A payload does not have its job kind's shape (a key missing, unknown, or of the wrong type)."""
+
+
+@dataclass(frozen=True)
+class MessagePayload:
+    """Staff notification and visitor confirmation: everything is read from the stored message."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class PushPayload:
+    subscription_id: str
+    title: str
+    body: str
+    url: str
+
+
+@dataclass(frozen=True)
+class EmailPayload:
+    """A ready-made email: CRM replies, assignment notices, login-ceiling alerts."""
+
+    to: list[str]
+    subject: str
+    template: str  # a template name without extension: both .txt and .html are rendered
+    context: dict[str, Any] = field(default_factory=dict)
+    reply_to: list[str] | None = None
+
+
+Payload = MessagePayload | PushPayload | EmailPayload
+P = TypeVar("P", MessagePayload, PushPayload, EmailPayload)
+
+
+def _type_ok(value: object, annotation: object) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    return annotation is Any or isinstance(value, annotation)
+
+
+@dataclass(frozen=True)
+class JobType(Generic[P]):
+    payload: type[P]
+    handler: Callable[[P], None]
+
+    def load(self, data: Mapping[str, Any]) -> P:
+        """The payload from its stored form; raises PayloadInvalid on a missing, unknown or mistyped key."""
+        if not isinstance(data, Mapping):
+            raise PayloadInvalid(f"{self.payload.__name__} needs a mapping, not {type(data).__name__}")
+        names = {f.name for f in fields(self.payload)}
+        if unknown := sorted(set(data) - names):
+            raise PayloadInvalid(f"{self.payload.__name__} has no key {', '.join(unknown)}")
+        try:
+            payload = self.payload(**data)
+        except TypeError as exc:  # a required key is missing
+            raise PayloadInvalid(f"{self.payload.__name__}: {exc}") from None
+        self.check(payload)
+        return payload
+
+    def check(self, payload: P) -> None:
+        if type(payload) is not self.payload:
+            raise PayloadInvalid(f"expected a {self.payload.__name__}, got a {type(payload).__name__}")
+        hints = typing.get_type_hints(self.payload)
+        for name, value in asdict(payload).items():
+            if not _type_ok(value, hints[name]):
+                raise PayloadInvalid(f"{self.payload.__name__}.{name} cannot be {value!r}")
 
 
 def _send_mail(*, to: list[str], subject: str, template: str, context: dict, reply_to: list[str] | None = None) -> None:
@@ -28,10 +114,10 @@ def _lead_url(message: Message) -> str:
     return f"{settings.SITE_URL}{message.lead.get_absolute_url()}" if message.lead else settings.SITE_URL
 
 
-def deliver_staff_email(job: OutboxJob) -> None:
+def deliver_staff_email(payload: MessagePayload) -> None:
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
-    message = Message.objects.select_related("lead").get(pk=job.payload["message_id"])
+    message = Message.objects.select_related("lead").get(pk=payload.message_id)
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())
     _send_mail(
         to=settings.CONTACT_NOTIFY_EMAILS,
@@ -42,9 +128,9 @@ def deliver_staff_email(job: OutboxJob) -> None:
     )
 
 
-def deliver_visitor_email(job: OutboxJob) -> None:
+def deliver_visitor_email(payload: MessagePayload) -> None:
     """A thank-you that repeats only the visitor's name, so it cannot carry spam to third parties."""
-    message = Message.objects.get(pk=job.payload["message_id"])
+    message = Message.objects.get(pk=payload.message_id)
     _send_mail(
         to=[message.email],
         subject="We received your message – Maniva Digital",
@@ -53,12 +139,12 @@ def deliver_visitor_email(job: OutboxJob) -> None:
     )
 
 
-def deliver_push(job: OutboxJob) -> None:
-    subscription = PushSubscription.objects.filter(pk=job.payload["subscription_id"]).first()
+def deliver_push(payload: PushPayload) -> None:
+    subscription = PushSubscription.objects.filter(pk=payload.subscription_id).first()
     if subscription is None:
         return
     try:
-        push_send(subscription=subscription, title=job.payload["title"], body=job.payload["body"], url=job.payload["url"])
+        push_send(subscription=subscription, title=payload.title, body=payload.body, url=payload.url)
     except SubscriptionGone:
         subscription.delete()
     except EndpointRefused as exc:
@@ -68,21 +154,26 @@ def deliver_push(job: OutboxJob) -> None:
         subscription.delete()
 
 
-def deliver_email(job: OutboxJob) -> None:
-    """A ready-made email (CRM replies, assignment notices)."""
-    payload = job.payload
-    _send_mail(
-        to=payload["to"],
-        subject=payload["subject"],
-        template=payload["template"],
-        context=payload.get("context", {}),
-        reply_to=payload.get("reply_to"),
-    )
+def deliver_email(payload: EmailPayload) -> None:
+    _send_mail(to=payload.to, subject=payload.subject, template=payload.template, context=payload.context, reply_to=payload.reply_to)
 
 
-DELIVERIES: dict[str, Callable[[OutboxJob], None]] = {
-    "staff_email": deliver_staff_email,
-    "visitor_email": deliver_visitor_email,
-    "push": deliver_push,
-    "email": deliver_email,
+JOB_TYPES: dict[JobKind, JobType] = {
+    JobKind.STAFF_EMAIL: JobType(MessagePayload, deliver_staff_email),
+    JobKind.VISITOR_EMAIL: JobType(MessagePayload, deliver_visitor_email),
+    JobKind.PUSH: JobType(PushPayload, deliver_push),
+    JobKind.EMAIL: JobType(EmailPayload, deliver_email),
 }
+
+
+def job_type(kind: str) -> JobType:
+    try:
+        return JOB_TYPES[JobKind(kind)]
+    except (ValueError, KeyError):
+        raise LookupError(f"no job type for kind {kind!r}") from None
+
+
+def job_run(job: OutboxJob) -> None:
+    """Run one claimed job through its kind's handler; any exception is the worker's to retry."""
+    kind = job_type(job.kind)
+    kind.handler(kind.load(job.payload))

@@ -84,7 +84,7 @@ class Message(models.Model):
     is_spam = models.BooleanField(default=False)
     spam_score = models.FloatField(default=0.0)
     spam_reasons = ArrayField(models.CharField(max_length=60), default=list, blank=True)
-    spam_label = models.CharField(max_length=4, blank=True)  # "", "spam" or "ham", set by staff
+    spam_label = models.CharField(max_length=4, blank=True)  # a SpamLabel, set by staff
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     deliveries_enqueued = models.BooleanField(default=False)
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True, db_index=True)
@@ -96,6 +96,23 @@ class Message(models.Model):
         return f"{self.subject} ({self.email})"
 
 
+class SpamLabel(models.TextChoices):
+    """Staff's verdict on a message, kept as training data for the spam model."""
+
+    NONE = "", "Not labelled"
+    SPAM = "spam", "Spam"
+    HAM = "ham", "Not spam"
+
+
+class JobKind(models.TextChoices):
+    """The kinds of outbox job; each one's payload shape and handler are in contact.delivery.JOB_TYPES."""
+
+    STAFF_EMAIL = "staff_email", "Staff notification email"
+    VISITOR_EMAIL = "visitor_email", "Visitor confirmation email"
+    PUSH = "push", "Web push"
+    EMAIL = "email", "Ready-made email"
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
@@ -105,7 +122,7 @@ class OutboxStatus(models.TextChoices):
 class OutboxJob(models.Model):
     """One delivery (an email or a push) to be sent by a worker, at least once, exactly once."""
 
-    kind = models.CharField(max_length=30)
+    kind = models.CharField(max_length=30)  # a JobKind
     key = models.CharField(max_length=120, unique=True)  # idempotent enqueue
     payload = models.JSONField(default=dict)
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")

@@ -5,23 +5,64 @@ workers can never both hold it. A worker that dies mid-job loses its lease, and 
 becomes due again after OUTBOX_LEASE_SECONDS: delivery is at least once, and exactly once
 unless a worker dies between sending and marking the job done.
 """
+from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from contact.models import Lead, OutboxJob, OutboxStatus
+from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type
+from contact.models import JobKind, Lead, Message, OutboxJob, OutboxStatus
+
+__all__ = [
+    "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
+    "job_fail", "message_emails_enqueue", "push_enqueue", "retry_delay",
+]
 
 
-def job_enqueue(*, kind: str, key: str, payload: dict, lead: Lead | None = None) -> OutboxJob:
-    """Add a delivery once: enqueuing the same key again returns the existing job."""
+def job_enqueue(*, kind: JobKind, key: str, payload: Payload | Mapping[str, Any], lead: Lead | None = None) -> OutboxJob:
+    """Add a delivery once: enqueuing the same key again returns the existing job.
+
+    `payload` is the kind's payload dataclass (contact.delivery.JOB_TYPES) or a mapping of the same
+    keys; either is checked here and raises PayloadInvalid on a missing, unknown or mistyped key.
+    Prefer the typed helpers below; `key` is the caller's idempotency key (unique across kinds)."""
+    shape = job_type(kind)
+    if isinstance(payload, Mapping):
+        payload = shape.load(payload)
+    else:
+        shape.check(payload)
     now = timezone.now()
     try:
-        return OutboxJob.objects.create(kind=kind, key=key, payload=payload, lead=lead, run_after=now, created_at=now)
+        return OutboxJob.objects.create(kind=kind, key=key, payload=asdict(payload), lead=lead, run_after=now, created_at=now)
     except IntegrityError:
         return OutboxJob.objects.get(key=key)
+
+
+def message_emails_enqueue(*, message: Message, lead: Lead | None) -> None:
+    """The staff notification and the visitor's confirmation of one stored message, once each."""
+    payload = MessagePayload(message_id=str(message.pk))
+    job_enqueue(kind=JobKind.STAFF_EMAIL, key=f"staff_email:{message.pk}", payload=payload, lead=lead)
+    job_enqueue(kind=JobKind.VISITOR_EMAIL, key=f"visitor_email:{message.pk}", payload=payload, lead=lead)
+
+
+def email_enqueue(
+    *, key: str, to: list[str], subject: str, template: str, context: dict[str, Any] | None = None,
+    reply_to: list[str] | None = None, lead: Lead | None = None,
+) -> OutboxJob:
+    """A ready-made email: `template` names `<template>.txt` and `<template>.html`, rendered with
+    `context` (JSON values only: it is stored) by the worker. A job with a lead goes when the lead is erased."""
+    payload = EmailPayload(to=list(to), subject=subject, template=template, context=dict(context or {}), reply_to=reply_to)
+    return job_enqueue(kind=JobKind.EMAIL, key=key, payload=payload, lead=lead)
+
+
+def push_enqueue(*, key: str, subscription_id: str, title: str, body: str, url: str, lead: Lead | None = None) -> OutboxJob:
+    """One web push to one subscribed browser; a subscription gone by then is dropped quietly."""
+    payload = PushPayload(subscription_id=str(subscription_id), title=title, body=body, url=url)
+    return job_enqueue(kind=JobKind.PUSH, key=key, payload=payload, lead=lead)
 
 
 def _due(now) -> Q:
@@ -69,3 +110,11 @@ def dead_letters_retry(*, ids: list[str] | None = None) -> int:
     if ids:
         jobs = jobs.filter(pk__in=ids)
     return jobs.update(status=OutboxStatus.PENDING, attempts=0, run_after=timezone.now(), locked_until=None)
+
+
+def jobs_forget(*, lead_id, message_ids: list[str]) -> int:
+    """Delete the outbox jobs of a lead and those naming one of its messages (GDPR erasure)."""
+    return (
+        OutboxJob.objects.filter(lead_id=lead_id).delete()[0]
+        + OutboxJob.objects.filter(payload__message_id__in=message_ids).delete()[0]
+    )

@@ -3,7 +3,6 @@ import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from pywebpush import WebPushException, webpush
 
 from contact.models import PushSubscription
 from contact.push_endpoint import EndpointRefused, pinned_session
@@ -18,6 +17,8 @@ class SubscriptionGone(Exception):
 def push_send(*, subscription: PushSubscription, title: str, body: str, url: str) -> None:
     """Raises EndpointRefused when the endpoint now leads somewhere private: the session checks
     the address at connection time and connects to the one it checked (contact.push_endpoint)."""
+    from pywebpush import WebPushException, webpush  # a third of a second to import: only workers send
+
     endpoint = urlsplit(subscription.endpoint)
     try:
         with pinned_session() as session:

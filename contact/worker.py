@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import DatabaseError
 from pymongo.errors import PyMongoError
 
-from contact.delivery import DELIVERIES
+from contact import delivery
 from contact.models import OutboxStatus
 from contact.outbox import job_claim, job_complete, job_fail
 from contact.services import deliveries_sweep, spooled_store
@@ -27,11 +27,8 @@ def jobs_run_due(*, worker: str, limit: int = 1000) -> int:
     attempted = 0
     while attempted < limit and (job := job_claim(worker=worker)) is not None:
         attempted += 1
-        deliver = DELIVERIES.get(job.kind)
         try:
-            if deliver is None:
-                raise LookupError(f"no delivery for job kind {job.kind!r}")
-            deliver(job)
+            delivery.job_run(job)
         except Exception as exc:  # any failure of a delivery is retried, then dead-lettered
             status = job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
             log = logger.error if status == OutboxStatus.DEAD else logger.warning

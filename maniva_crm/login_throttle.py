@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from contact import ratelimit
-from contact.outbox import job_enqueue
+from contact.outbox import email_enqueue
 from maniva_crm.permissions import crm_can
 
 logger = logging.getLogger(__name__)
@@ -111,13 +111,10 @@ def _ceiling_alert(*, account: str, failures: int, ip: str | None, window_start:
     recipients = _alert_recipients()
     if not (_account_exists(account) and recipients):
         return
-    job_enqueue(
-        kind="email",
+    email_enqueue(
         key=f"login_ceiling:{account if len(account) <= 80 else hashlib.sha256(account.encode()).hexdigest()}:{window_start}",
-        payload={
-            "to": recipients,
-            "subject": f"Logins to {account} blocked after {failures} failed attempts",
-            "template": "maniva_crm/email/login_ceiling",
-            "context": {"account": account, "failures": failures, "minutes": window // 60, "ip": ip or "unknown", "until": until.strftime("%Y-%m-%d %H:%M UTC")},
-        },
+        to=recipients,
+        subject=f"Logins to {account} blocked after {failures} failed attempts",
+        template="maniva_crm/email/login_ceiling",
+        context={"account": account, "failures": failures, "minutes": window // 60, "ip": ip or "unknown", "until": until.strftime("%Y-%m-%d %H:%M UTC")},
     )

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import close_old_connections
 
 from contact.models import OutboxJob, OutboxStatus
-from contact.outbox import job_claim, job_enqueue, retry_delay
+from contact.outbox import email_enqueue, job_claim, job_enqueue, retry_delay
 from contact.worker import jobs_run_due
 from tests.conftest import form_data
 
@@ -76,15 +76,15 @@ def test_two_workers_racing_never_send_one_job_twice(transactional_db, smtp_serv
     # thread the scheduler runs first (alone, one thread may otherwise claim all 30 before the other starts).
     both_holding = threading.Barrier(2, timeout=30)
     started: set[str] = set()
-    send = delivery.DELIVERIES["email"]
+    run = delivery.job_run
 
     def deliver(job) -> None:
         if job.locked_by not in started:
             started.add(job.locked_by)
             both_holding.wait()
-        send(job)
+        run(job)
 
-    monkeypatch.setitem(delivery.DELIVERIES, "email", deliver)
+    monkeypatch.setattr(delivery, "job_run", deliver)
 
     def work(name: str) -> None:
         try:
@@ -105,9 +105,59 @@ def test_two_workers_racing_never_send_one_job_twice(transactional_db, smtp_serv
 
 
 def test_claimed_job_is_invisible_to_others_until_its_lease_expires(db, settings):
-    job_enqueue(kind="email", key="lease", payload={})
+    email_enqueue(key="lease", to=["l@example.com"], subject="Lease", template="contact/email/visitor_confirmation")
     first = job_claim(worker="a")
     assert first is not None and job_claim(worker="b") is None
     settings.OUTBOX_LEASE_SECONDS = -1  # as if worker a died and its lease ran out
     OutboxJob.objects.filter(pk=first.pk).update(locked_until=first.locked_until.replace(year=2000))
     assert job_claim(worker="b").pk == first.pk
+
+
+def test_every_job_kind_has_one_payload_shape_and_handler():
+    from contact.delivery import JOB_TYPES
+    from contact.models import JobKind
+
+    assert set(JOB_TYPES) == set(JobKind)
+    assert all(callable(job_type.handler) for job_type in JOB_TYPES.values())
+
+
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        ("email", {"to": ["x@example.com"], "subject": "s"}),  # template missing
+        ("email", {"to": ["x@example.com"], "subject": "s", "template": "t", "cc": ["y@example.com"]}),  # unknown key
+        ("email", {"to": "x@example.com", "subject": "s", "template": "t"}),  # a string, not a list
+        ("push", {"subscription_id": "1", "title": "t", "body": "b"}),
+        ("staff_email", {"message_id": "1", "idem": "x"}),
+        ("visitor_email", {}),
+    ],
+)
+def test_enqueue_refuses_a_payload_not_of_its_kinds_shape(db, kind, payload):
+    from contact.outbox import PayloadInvalid
+
+    with pytest.raises(PayloadInvalid):
+        job_enqueue(kind=kind, key="bad", payload=payload)
+    assert not OutboxJob.objects.exists()
+
+
+def test_enqueue_refuses_an_unknown_kind_and_a_payload_of_another_kind(db):
+    from contact.delivery import MessagePayload
+
+    with pytest.raises(LookupError):
+        job_enqueue(kind="fax", key="fax", payload={"to": "x"})
+    with pytest.raises(ValueError):
+        job_enqueue(kind="push", key="p", payload=MessagePayload(message_id="1"))
+    assert not OutboxJob.objects.exists()
+
+
+def test_a_stored_job_of_an_unknown_kind_or_shape_is_retried_then_dead_lettered(db, settings):
+    from django.utils import timezone
+
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    now = timezone.now()
+    OutboxJob.objects.create(kind="fax", key="fax", payload={}, run_after=now, created_at=now)
+    OutboxJob.objects.create(kind="push", key="old", payload={"subscription_id": "1"}, run_after=now, created_at=now)
+    assert jobs_run_due(worker="w1") == 2
+    errors = dict(OutboxJob.objects.values_list("key", "last_error"))
+    assert set(OutboxJob.objects.values_list("status", flat=True)) == {OutboxStatus.DEAD}
+    assert "LookupError" in errors["fax"] and "PayloadInvalid" in errors["old"]

@@ -101,12 +101,12 @@ def test_job_that_loaded_the_subscription_before_another_job_deleted_it_finishes
 
     def send_after_the_other_worker(**kwargs) -> None:
         monkeypatch.setattr(delivery, "push_send", send)
-        delivery.deliver_push(second)  # the other worker: 410, subscription deleted
+        delivery.job_run(second)  # the other worker: 410, subscription deleted
         assert not PushSubscription.objects.exists()
         send(**kwargs)  # this worker still holds the loaded subscription
 
     monkeypatch.setattr(delivery, "push_send", send_after_the_other_worker)
-    delivery.deliver_push(first)
+    delivery.job_run(first)
 
     assert push_service.statuses("old-browser") == [410, 410] and push_service.received == []
     assert not PushSubscription.objects.exists()
