@@ -8,6 +8,7 @@ from pymongo import DESCENDING
 from pymongo.database import Database
 
 from analytics import reader
+from contact.selectors import message_collection_name
 
 REPORTS = "analytics_report"
 
@@ -61,7 +62,7 @@ def person_forget(*, message_ids: list[str], email: str) -> int:
 
     db = analytics_database()
     ids = [ObjectId(pk) for pk in message_ids]
-    messages = list(db["contact_message"].find({"_id": {"$in": ids}}, {"received_at": 1, "spam_label": 1}))
+    messages = list(db[message_collection_name()].find({"_id": {"$in": ids}}, {"received_at": 1, "spam_label": 1}))
     if not messages:
         return 0
     earliest = min(message["received_at"] for message in messages)

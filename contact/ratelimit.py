@@ -1,5 +1,6 @@
 """Fixed-window rate limits kept in MongoDB, so that every web process on every machine shares them,
 with a per-process stand-in for the moments MongoDB is unreachable."""
+import re
 import threading
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -59,6 +60,12 @@ def count_get(*, scope: str, key: str, window: int) -> WindowCount:
 def count_clear(*, scope: str, key: str, window: int) -> None:
     window_start, _ = _window_start(window)
     connection.get_collection(COLLECTION).delete_one({"_id": _doc_id(scope, key, window_start)})
+
+
+def counts_forget(*, scope: str, key: str) -> int:
+    """Delete every window's counter of one key (GDPR erasure); returns how many went."""
+    pattern = f"^{re.escape(_doc_id(scope, key, 0)[:-1])}"
+    return connection.get_collection(COLLECTION).delete_many({"_id": {"$regex": pattern}}).deleted_count
 
 
 def hit(*, scope: str, key: str, limit: int, window: int, token: str = "", at: datetime | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Reads of intake data shared by the site, the CRM and the commands."""
+"""Reads of intake data shared by the site, the CRM and the commands: the lead store's reads (its
+collections, the inbox fields and CSV columns), the outbox's state, caught mail."""
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -10,8 +11,16 @@ from bson import ObjectId
 from django.conf import settings
 from django.db.models import Count
 
+from contact.leads import (  # the lead store's reads, for the CRM and analytics
+    CSV_COLUMNS,
+    INBOX_FIELDS,
+    INBOX_PROJECTION,
+    lead_collection,
+    message_collection,
+    message_ids_of,
+)
 from contact.mailcatch import NAME_RE
-from contact.models import OutboxJob, OutboxStatus
+from contact.models import Lead, Message, OutboxJob, OutboxStatus
 
 
 def outbox_counts() -> dict[str, int]:
@@ -100,3 +109,29 @@ def caught_mail_get(*, name: str) -> CaughtMail | None:
         return _caught_read(path, full=True)
     except (FileNotFoundError, IsADirectoryError):
         return None
+
+
+def leads_get(*, ids: list) -> list[Lead]:
+    return list(Lead.objects.filter(pk__in=ids))
+
+
+def lead_get(*, pk: str) -> Lead | None:
+    """One lead with its assignee (search terms left out), or None for an unknown or malformed id."""
+    if not ObjectId.is_valid(pk):
+        return None
+    return Lead.objects.select_related("assignee").defer("search_terms").filter(pk=pk).first()
+
+
+def messages_of(*, lead_id, fields: tuple[str, ...] = (), oldest_first: bool = False) -> list[Message]:
+    """A lead's messages, newest first (or oldest first), ties by id; `fields` limits what is read."""
+    order = ("received_at", "pk") if oldest_first else ("-received_at", "-pk")
+    messages = Message.objects.filter(lead_id=lead_id).order_by(*order)
+    return list(messages.only(*fields) if fields else messages)
+
+
+def message_collection_name() -> str:
+    return Message._meta.db_table
+
+
+def lead_collection_name() -> str:
+    return Lead._meta.db_table

@@ -4,19 +4,36 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
 from contact import ratelimit
 from contact.meta import RequestMeta
-from contact.models import FormKind, Lead, LeadStatus, Message, PushSubscription
-from contact.crm_index import MAX_LEAD_TERMS, lead_terms
-from contact.outbox import job_enqueue
+from contact.models import FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
+from contact.leads import (  # the lead store; demo data is written through it as well
+    INTAKE_FIELDS,
+    lead_document,
+    lead_email_taken,
+    lead_record_message,
+    lead_update,
+    lead_upsert,
+    leads_insert_many,
+    message_document,
+    message_fields,
+    message_ids_of,
+    message_insert,
+    message_update,
+    messages_insert_many,
+    messages_label,
+    person_delete,
+    spam_changes,
+)
+from contact.outbox import jobs_forget, message_emails_enqueue, push_enqueue
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
 from contact.spool import spool_append
-from maniva_webapp.mongo import upsert_and_fetch
 
 logger = logging.getLogger(__name__)
 
@@ -49,91 +66,37 @@ def rate_limits_check(*, meta: RequestMeta, email: str, token: str, at: datetime
                 ratelimit.hit(scope=scope, key=key, limit=limit, window=window, token=token, at=at)
 
 
-def _lead_document_defaults() -> dict:
-    """Every Lead column at its model default, as stored: what an ORM insert would write."""
-    return {
-        field.column: field.get_db_prep_save(field.get_default(), connection)
-        for field in Lead._meta.concrete_fields
-        if not field.primary_key
-    }
-
-
-def lead_upsert(*, email: str, name: str, company: str, phone: str, country: str, received_at: datetime, spam: bool) -> Lead:
-    """The person behind an email address, created on first contact, refreshed on each message.
-
-    One atomic upsert on the unique email, so concurrent first messages from one person make one lead.
-    """
-    updates = {"name": name, **{key: value for key, value in (("company", company), ("phone", phone), ("country", country)) if value}}
-    on_insert = {
-        **_lead_document_defaults(),
-        "email": email,
-        "created_at": received_at,
-        "is_spam": spam,
-        "status": LeadStatus.SPAM if spam else LeadStatus.NEW,
-    }
-    for key in [*updates, "last_activity_at"]:
-        on_insert.pop(key, None)
-    collection = connection.get_collection(Lead._meta.db_table)
-    doc = upsert_and_fetch(
-        collection, {"email": email}, {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}}
-    )
-    if not spam and doc["is_spam"]:
-        status = LeadStatus.NEW if doc["status"] == LeadStatus.SPAM else doc["status"]
-        collection.update_one({"_id": doc["_id"]}, {"$set": {"is_spam": False, "status": status}})
-    return Lead.objects.get(pk=doc["_id"])
-
-
-def lead_record_message(*, lead: Lead, message: Message) -> None:
-    """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
-    terms = list(dict.fromkeys([*lead_terms(lead=lead), *message.search_terms]))
-    update = {
-        "$inc": {"message_count": 1},
-        "$addToSet": {"kinds": message.kind},
-    }
-    if len(lead.search_terms) < MAX_LEAD_TERMS:
-        update["$addToSet"]["search_terms"] = {"$each": terms}
-    if message.received_at >= lead.last_activity_at:
-        update["$set"] = {"last_subject": message.subject[:200]}
-    connection.get_collection(Lead._meta.db_table).update_one({"_id": lead.pk}, update)
-
-
 def deliveries_enqueue(*, message: Message) -> None:
     """Staff email, visitor confirmation and a push per staff device; none for spam."""
     if message.is_spam:
         return
     lead = message.lead
-    job_enqueue(kind="staff_email", key=f"staff_email:{message.pk}", payload={"message_id": str(message.pk)}, lead=lead)
-    job_enqueue(kind="visitor_email", key=f"visitor_email:{message.pk}", payload={"message_id": str(message.pk)}, lead=lead)
+    message_emails_enqueue(message=message, lead=lead)
     url = f"{settings.SITE_URL}{lead.get_absolute_url()}"
     for subscription in PushSubscription.objects.filter(user__is_staff=True, user__is_active=True):
-        job_enqueue(
-            kind="push",
+        push_enqueue(
             key=f"push:{message.pk}:{subscription.pk}",
-            payload={
-                "subscription_id": str(subscription.pk),
-                "title": f"New {message.get_kind_display().lower()}: {message.name}"[:120],
-                "body": message.subject[:200],
-                "url": url,
-            },
+            subscription_id=str(subscription.pk),
+            title=f"New {message.get_kind_display().lower()}: {message.name}"[:120],
+            body=message.subject[:200],
+            url=url,
             lead=lead,
         )
-    Message.objects.filter(pk=message.pk).update(deliveries_enqueued=True)
+    message_update(message_id=message.pk, deliveries_enqueued=True)
 
 
 def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime) -> SubmitResult:
     """Store one accepted submission (idempotent by key), then enqueue its deliveries."""
+    fields = message_fields(submission)
+    known = {**submission, "country": meta.country}
     lead = lead_upsert(
         email=submission["email"],
-        name=submission["name"],
-        company=submission.get("company", ""),
-        phone=submission.get("phone", ""),
-        country=meta.country,
+        values={field.name: known.get(field.name, "") for field in INTAKE_FIELDS},
         received_at=received_at,
         spam=verdict.is_spam,
     )
-    fields = {key: value for key, value in submission.items() if key in _MESSAGE_FIELDS}
     try:
-        message = Message.objects.create(
+        message = message_insert(
             lead=lead,
             kind=kind,
             received_at=received_at,
@@ -158,9 +121,6 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
     lead_record_message(lead=lead, message=message)
     deliveries_enqueue(message=message)
     return SubmitResult(message=message)
-
-
-_MESSAGE_FIELDS = {f.name for f in Message._meta.get_fields()} - {"id", "lead"}
 
 
 def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: RequestMeta, honeypot: str = "", form_ts: str = "", idempotency_key: str) -> SubmitResult:
@@ -229,3 +189,59 @@ def deliveries_sweep(*, older_than_seconds: int = 60) -> int:
         deliveries_enqueue(message=message)
         count += 1
     return count
+
+
+def lead_spam_set(*, lead: Lead, spam: bool) -> None:
+    """Staff's verdict: labels every message of the lead ("spam"/"ham") as training data; a lead
+    cleared of spam goes back to new."""
+    messages_label(lead_id=lead.pk, label=SpamLabel.SPAM if spam else SpamLabel.HAM)
+    lead_update(lead_id=lead.pk, **spam_changes(status=lead.status, spam=spam))
+
+
+def lead_status_change(*, lead: Lead, status: str, at: datetime) -> None:
+    """Move a lead in the pipeline (to spam: lead_spam_set). Leaving new marks it contacted at
+    `at` the first time; a spam lead moved elsewhere is no longer spam, its messages labelled ham."""
+    if status not in LeadStatus.values:
+        raise ValueError(f"unknown status {status!r}")
+    if status == LeadStatus.SPAM:
+        lead_spam_set(lead=lead, spam=True)
+        return
+    changes: dict = {"status": status}
+    if status != LeadStatus.NEW and lead.first_contacted_at is None:
+        changes["first_contacted_at"] = at
+    if lead.is_spam:
+        changes["is_spam"] = False
+        messages_label(lead_id=lead.pk, label=SpamLabel.HAM)
+    lead_update(lead_id=lead.pk, **changes)
+
+
+def lead_contacted(*, lead: Lead, at: datetime) -> None:
+    """Staff wrote to the person: first contact at `at` (if none yet), and a new lead becomes contacted."""
+    changes: dict = {"first_contacted_at": at} if lead.first_contacted_at is None else {}
+    if lead.status == LeadStatus.NEW:
+        changes["status"] = LeadStatus.CONTACTED
+    if changes:
+        lead_update(lead_id=lead.pk, **changes)
+
+
+def lead_assignee_set(*, lead: Lead, assignee: AbstractBaseUser | None) -> None:
+    lead_update(lead_id=lead.pk, assignee=assignee)
+
+
+def lead_tags_set(*, lead: Lead, tags: list[str]) -> None:
+    lead_update(lead_id=lead.pk, tags=tags)
+
+
+def person_forget(*, email: str) -> dict[str, int]:
+    """GDPR erasure of what contact holds on a person: their outbox jobs, rate-limit counters,
+    messages and lead. Returns how many of each went (the lead's own document aside)."""
+    lead = Lead.objects.filter(email=email).only("pk").first()
+    message_ids = [str(pk) for pk in message_ids_of(lead_id=lead.pk)] if lead else []
+    counts = {
+        "messages": len(message_ids),
+        "outbox": jobs_forget(lead_id=lead.pk, message_ids=message_ids) if lead else 0,
+        "rate_limits": ratelimit.counts_forget(scope="email", key=email),
+    }
+    if lead:
+        person_delete(lead_id=lead.pk)
+    return counts

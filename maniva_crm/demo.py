@@ -1,12 +1,12 @@
-"""Demo data for the CRM: leads and messages written in bulk, shaped like the intake writes them."""
+"""Demo data for the CRM: leads and messages written in bulk through the lead store, every field the
+store declares at its default unless set here, as the intake writes them."""
 import random
 from datetime import datetime, timedelta, timezone
 
 from bson import ObjectId
-from django.db import connection
-
-from contact.models import FormKind, Lead, LeadStatus, Message
+from contact.models import FormKind, LeadStatus
 from contact.search import search_terms
+from contact.services import lead_document, lead_email_taken, leads_insert_many, message_document, messages_insert_many
 
 FIRST = (
     "Ana Bruno Carla Diego Elena Farid Greta Hugo Ines Jonas Kira Luca Maya Nils Olga Pedro Quinn Rosa Sami Tara "
@@ -51,7 +51,7 @@ def demo_seed(*, messages: int, per_lead: float = 3.3, seed: int = 1, batch: int
     lead_count = max(1, round(messages / per_lead))
     run = ObjectId()
     # a second run adds new people instead of colliding on the unique emails of the first
-    suffix = "" if not connection.get_collection(Lead._meta.db_table).find_one({"email": {"$regex": r"\.0@"}}) else f"x{str(run)[-6:]}"
+    suffix = "" if not lead_email_taken(pattern=r"\.0@") else f"x{str(run)[-6:]}"
     leads: list[dict] = []
     for i in range(lead_count):
         first = rng.choice(FIRST)
@@ -61,30 +61,23 @@ def demo_seed(*, messages: int, per_lead: float = 3.3, seed: int = 1, batch: int
         status = rng.choice(STATUSES)
         created = now - timedelta(minutes=rng.randint(0, 365 * 24 * 60))
         leads.append(
-            {
-                "_id": ObjectId(),
-                "email": f"{first}.{last}.{i}{suffix}@{rng.choice(DOMAINS)}".lower(),
-                "name": f"{first} {last}",
-                "company": company,
-                "phone": "",
-                "status": status.value,
-                "assignee_id": None,
-                "tags": rng.sample(TAGS, k=rng.choice([0, 0, 0, 1, 1, 2])),
-                "country": rng.choice(COUNTRIES),
-                "message_count": 0,
-                "is_spam": status == LeadStatus.SPAM,
-                "created_at": created,
-                "last_activity_at": created,
-                "first_contacted_at": None if status in (LeadStatus.NEW, LeadStatus.SPAM) else created + timedelta(hours=rng.randint(1, 72)),
-                "last_subject": "",
-                "kinds": [],
-                "search_terms": [],
-            }
+            lead_document(
+                _id=ObjectId(),
+                email=f"{first}.{last}.{i}{suffix}@{rng.choice(DOMAINS)}".lower(),
+                name=f"{first} {last}",
+                company=company,
+                status=status.value,
+                tags=rng.sample(TAGS, k=rng.choice([0, 0, 0, 1, 1, 2])),
+                country=rng.choice(COUNTRIES),
+                is_spam=status == LeadStatus.SPAM,
+                created_at=created,
+                last_activity_at=created,
+                first_contacted_at=None if status in (LeadStatus.NEW, LeadStatus.SPAM) else created + timedelta(hours=rng.randint(1, 72)),
+            )
         )
     owners = list(range(lead_count)) + [rng.randrange(lead_count) for _ in range(max(0, messages - lead_count))]
     rng.shuffle(owners)
     lead_terms = [dict.fromkeys(search_terms(lead["name"], lead["email"], lead["company"])) for lead in leads]
-    message_collection = connection.get_collection(Message._meta.db_table)
     docs: list[dict] = []
     for number, owner in enumerate(owners[:messages]):
         lead = leads[owner]
@@ -103,25 +96,20 @@ def demo_seed(*, messages: int, per_lead: float = 3.3, seed: int = 1, batch: int
         if received >= lead["last_activity_at"]:
             lead["last_activity_at"], lead["last_subject"] = received, subject
         docs.append(
-            {
-                "_id": ObjectId(), "lead_id": lead["_id"], "kind": kind, "name": lead["name"], "email": lead["email"],
-                "subject": subject, "message": body, "phone": "", "company": lead["company"], "budget": "",
-                "preferred_date": None, "time_window": "", "topic": "", "received_at": received, "ip": None,
-                "user_agent": "seed_demo", "referrer": "", "page": "/", "locale": "en", "country": lead["country"], "utm": {},
-                "is_spam": lead["is_spam"], "spam_score": 0.9 if lead["is_spam"] else 0.05, "spam_reasons": [],
-                "spam_label": "", "idempotency_key": f"demo:{run}:{number}", "deliveries_enqueued": True, "search_terms": terms,
-            }
+            message_document(
+                _id=ObjectId(), lead=lead["_id"], kind=kind, name=lead["name"], email=lead["email"], subject=subject,
+                message=body, company=lead["company"], received_at=received, user_agent="seed_demo", page="/", locale="en",
+                country=lead["country"], is_spam=lead["is_spam"], spam_score=0.9 if lead["is_spam"] else 0.05,
+                idempotency_key=f"demo:{run}:{number}", deliveries_enqueued=True, search_terms=terms,
+            )
         )
         if len(docs) >= batch:
-            message_collection.insert_many(docs, ordered=False)
+            messages_insert_many(docs)
             docs = []
-    if docs:
-        message_collection.insert_many(docs, ordered=False)
+    messages_insert_many(docs)
     for lead, terms in zip(leads, lead_terms):
         lead["search_terms"] = list(terms)
-    lead_collection = connection.get_collection(Lead._meta.db_table)
     # a lead carries a hundred or so search terms, each an index entry: smaller batches keep one
     # insert's transaction inside the embedded server's cache
-    for start in range(0, len(leads), batch // 10):
-        lead_collection.insert_many(leads[start : start + batch // 10], ordered=False)
+    leads_insert_many(leads, batch=batch // 10)
     return lead_count, messages

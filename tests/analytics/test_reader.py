@@ -4,12 +4,13 @@ from datetime import datetime, timezone
 from django.db import connection
 
 from analytics import analyses, reader
-from contact.models import Lead, Message
+from contact.selectors import lead_collection, lead_collection_name, message_collection, message_collection_name
 
 
-def test_collection_names_are_the_models_tables():
-    assert reader.MESSAGES == Message._meta.db_table
-    assert reader.LEADS == Lead._meta.db_table
+def test_collection_names_are_the_lead_stores():
+    """The pure reader has no Django to ask contact with; it names contact's collections, pinned here."""
+    assert reader.MESSAGES == message_collection_name() == message_collection().name
+    assert reader.LEADS == lead_collection_name() == lead_collection().name
 
 
 def test_lengths_counted_by_the_server_match_python(make_message):

@@ -73,3 +73,57 @@ def test_consent_is_required(client, db):
     response = client.post("/contact/", form_data(consent=None))
     assert response.status_code == 400 and "privacy policy" in response.content.decode()
     assert not Message.objects.exists()
+
+
+def test_a_form_field_that_names_no_message_field_is_an_error(db):
+    import pytest
+    from datetime import datetime, timezone
+
+    from contact.leads import UnknownField
+    from contact.meta import RequestMeta
+    from contact.services import message_store
+    from contact.spam import SpamVerdict
+
+    submission = {"name": "Ana", "email": "ana@example.com", "subject": "Hi", "message": "Hello there", "budgt": "5k"}
+    with pytest.raises(UnknownField, match="budgt"):
+        message_store(
+            kind="contact", submission=submission, meta=RequestMeta(ip="10.0.0.1"), verdict=SpamVerdict(is_spam=False),
+            idempotency_key="k" * 32, received_at=datetime.now(timezone.utc),
+        )
+    assert not Lead.objects.exists() and not Message.objects.exists()
+
+
+def test_the_declaration_drives_the_upsert_inbox_and_csv(db):
+    from datetime import datetime, timezone
+
+    from contact.leads import CSV_COLUMNS, INBOX_PROJECTION, lead_document, lead_upsert
+
+    assert list(CSV_COLUMNS)[:3] == ["name", "email", "company"] and CSV_COLUMNS["messages"] == "message_count"
+    assert INBOX_PROJECTION["assignee_id"] == 1 and "search_terms" not in INBOX_PROJECTION
+    # every column is stored, at its model default unless given
+    assert lead_document(name="Ana") == {**lead_document(), "name": "Ana"}
+    assert set(lead_document()) == {f.column for f in Lead._meta.concrete_fields if not f.primary_key}
+    at = datetime.now(timezone.utc)
+    lead = lead_upsert(email="ana@example.com", values={"name": "Ana", "company": "Padaria"}, received_at=at, spam=False)
+    lead = lead_upsert(email="ana@example.com", values={"name": "Ana B", "company": ""}, received_at=at, spam=False)
+    assert (lead.name, lead.company, lead.status, lead.phone) == ("Ana B", "Padaria", "new", "")
+
+
+def test_spam_goes_back_to_new_any_other_status_stays():
+    from contact.leads import spam_changes
+
+    assert spam_changes(status="contacted", spam=True) == {"is_spam": True, "status": "spam"}
+    assert spam_changes(status="spam", spam=False) == {"is_spam": False, "status": "new"}
+    assert spam_changes(status="won", spam=False) == {"is_spam": False, "status": "won"}
+
+
+def test_person_forget_takes_messages_outbox_and_rate_limits(client, db):
+    from contact.models import OutboxJob
+    from contact.services import person_forget
+
+    client.post("/contact/", form_data(email="ana@example.com"))
+    assert OutboxJob.objects.exists()
+    counts = person_forget(email="ana@example.com")
+    assert counts["messages"] == 1 and counts["outbox"] >= 2 and counts["rate_limits"] >= 1
+    assert not Lead.objects.exists() and not Message.objects.exists() and not OutboxJob.objects.exists()
+    assert person_forget(email="nobody@example.com") == {"messages": 0, "outbox": 0, "rate_limits": 0}

@@ -1,0 +1,245 @@
+"""The lead store: the only code that writes the lead and message collections.
+
+One declaration, LEAD_FIELDS, says how each of a lead's fields behaves: how a submission refreshes
+it, whether the CRM inbox shows it, under which header the CSV export carries it. The upsert, the
+inbox projection and rows (maniva_crm), the CSV columns and the demo data follow from it; every
+other column is stored at its model default. Adding a field to a lead touches the model (and its
+migration), one line here, the form that fills it and the templates that show it.
+
+The lead's denormalised inbox fields (search terms, last subject, form kinds) are kept in step
+as each message arrives (lead_record_message) and rebuilt from the messages by lead_reindex: the
+CRM inbox lists leads but searches what they wrote, so each lead carries the union of its
+messages' search terms in one multikey-indexed array, and a search is one indexed query.
+"""
+from collections.abc import Iterable
+from copy import copy
+from dataclasses import dataclass
+from functools import cache
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Model
+from pymongo.collection import Collection
+
+from contact.models import Lead, LeadStatus, Message
+from contact.search import search_terms
+from maniva_webapp.mongo import upsert_and_fetch
+
+MAX_LEAD_TERMS = 2000
+ALWAYS = "always"  # each submission sets it
+GIVEN = "given"  # each submission that carries a value sets it
+
+
+@dataclass(frozen=True)
+class LeadField:
+    name: str  # the model field's name
+    csv: str = ""  # the CSV export's header ("" = not exported)
+    inbox: bool = False  # read for the CRM inbox rows and the export
+    intake: str = ""  # how a submission refreshes it: ALWAYS, GIVEN or "" (the store or staff set it)
+
+    @property
+    def column(self) -> str:
+        return Lead._meta.get_field(self.name).column
+
+
+# In the CSV export's column order. Fields not listed (phone, first_contacted_at, search_terms) are
+# stored at their model default on insert and neither shown in the inbox nor exported.
+LEAD_FIELDS: tuple[LeadField, ...] = (
+    LeadField("name", csv="name", inbox=True, intake=ALWAYS),
+    LeadField("email", csv="email", inbox=True),
+    LeadField("company", csv="company", inbox=True, intake=GIVEN),
+    LeadField("status", csv="status", inbox=True),
+    LeadField("assignee", csv="assignee", inbox=True),
+    LeadField("tags", csv="tags", inbox=True),
+    LeadField("country", csv="country", inbox=True, intake=GIVEN),
+    LeadField("message_count", csv="messages", inbox=True),
+    LeadField("last_subject", csv="last subject", inbox=True),
+    LeadField("created_at", csv="created", inbox=True),
+    LeadField("last_activity_at", csv="last activity", inbox=True),
+    LeadField("is_spam", csv="spam", inbox=True),
+    LeadField("kinds", inbox=True),
+    LeadField("phone", intake=GIVEN),
+)
+INBOX_FIELDS = tuple(f for f in LEAD_FIELDS if f.inbox)
+INTAKE_FIELDS = tuple(f for f in LEAD_FIELDS if f.intake)
+CSV_COLUMNS: dict[str, str] = {f.csv: f.name for f in LEAD_FIELDS if f.csv}  # header -> field, as Saleor's export
+INBOX_PROJECTION: dict[str, int] = {"_id": 1, **{f.column: 1 for f in INBOX_FIELDS}}
+
+# The fields of a message that a submission carries; any other name in a submission is an error,
+# so a form field whose name matches nothing is refused instead of silently dropped.
+MESSAGE_FORM_FIELDS = frozenset(
+    {"name", "email", "subject", "message", "phone", "company", "budget", "preferred_date", "time_window", "topic"}
+)
+
+
+class UnknownField(ValueError):
+    pass
+
+
+def lead_collection() -> Collection:
+    return connection.get_collection(Lead._meta.db_table)
+
+
+def message_collection() -> Collection:
+    return connection.get_collection(Message._meta.db_table)
+
+
+@cache
+def _defaults(model: type[Model]) -> tuple[dict[str, str], dict[str, object]]:
+    """(field name -> column, column -> default as stored) for every non-key column of `model`."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return {f.name: f.column for f in fields}, {f.column: f.get_db_prep_save(f.get_default(), connection) for f in fields}
+
+
+def _document(model: type[Model], values: dict) -> dict:
+    """Every column of `model` at its default, as an ORM insert would store it, with `values`
+    (keyed by field name, stored as given) in their place. An unknown name raises UnknownField."""
+    columns, defaults = _defaults(model)
+    unknown = set(values) - columns.keys() - {"_id"}
+    if unknown:
+        raise UnknownField(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    doc = {"_id": values["_id"]} if "_id" in values else {}
+    for name, column in columns.items():
+        if name in values:
+            doc[column] = values[name]
+        else:
+            default = defaults[column]
+            doc[column] = copy(default) if isinstance(default, (list, dict)) else default
+    return doc
+
+
+def lead_document(**values) -> dict:
+    """A lead as stored: every field at its model default unless given."""
+    return _document(Lead, values)
+
+
+def message_document(**values) -> dict:
+    """A message as stored: every field at its model default unless given."""
+    return _document(Message, values)
+
+
+def message_fields(submission: dict) -> dict:
+    """The submission's values for a Message, keyed by field. Raises UnknownField on a name that is
+    not a field a form may fill."""
+    unknown = set(submission) - MESSAGE_FORM_FIELDS
+    if unknown:
+        raise UnknownField(f"a submission carries no field {', '.join(sorted(unknown))}")
+    return dict(submission)
+
+
+def spam_changes(*, status: str, spam: bool) -> dict:
+    """A lead is spam exactly when its status is spam: marked spam, its status becomes spam; cleared,
+    spam goes back to new and any other status stays."""
+    if spam:
+        return {"is_spam": True, "status": LeadStatus.SPAM}
+    return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status}
+
+
+def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, spam: bool) -> Lead:
+    """The person behind an email address, created on first contact, refreshed on each message
+    with `values` (the INTAKE_FIELDS by name).
+
+    One atomic upsert on the unique email, so concurrent first messages from one person make one lead.
+    """
+    updates = {}
+    for field in INTAKE_FIELDS:
+        value = values.get(field.name, "")
+        if field.intake == ALWAYS or value:
+            updates[field.column] = value
+    on_insert = lead_document(
+        email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam)
+    )
+    for key in [*updates, "last_activity_at"]:
+        on_insert.pop(key, None)
+    collection = lead_collection()
+    doc = upsert_and_fetch(
+        collection, {"email": email}, {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}}
+    )
+    if not spam and doc["is_spam"]:
+        collection.update_one({"_id": doc["_id"]}, {"$set": spam_changes(status=doc["status"], spam=False)})
+    return Lead.objects.get(pk=doc["_id"])
+
+
+def message_insert(**values) -> Message:
+    """Store one message (the ORM insert: its unique idempotency key raises IntegrityError on a repeat)."""
+    return Message.objects.create(**values)
+
+
+def message_update(*, message_id, **changes) -> int:
+    return Message.objects.filter(pk=message_id).update(**changes)
+
+
+def lead_terms(*, lead: Lead) -> list[str]:
+    return search_terms(lead.name, lead.email, lead.company)
+
+
+def lead_record_message(*, lead: Lead, message: Message) -> None:
+    """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
+    terms = list(dict.fromkeys([*lead_terms(lead=lead), *message.search_terms]))
+    update = {
+        "$inc": {"message_count": 1},
+        "$addToSet": {"kinds": message.kind},
+    }
+    if len(lead.search_terms) < MAX_LEAD_TERMS:
+        update["$addToSet"]["search_terms"] = {"$each": terms}
+    if message.received_at >= lead.last_activity_at:
+        update["$set"] = {"last_subject": message.subject[:200]}
+    lead_collection().update_one({"_id": lead.pk}, update)
+
+
+def lead_reindex(*, lead: Lead) -> None:
+    """Rebuild a lead's inbox fields from its messages (backfill, or after messages were removed)."""
+    terms: dict[str, None] = dict.fromkeys(lead_terms(lead=lead))
+    kinds: dict[str, None] = {}
+    last_subject = ""
+    for message in Message.objects.filter(lead_id=lead.pk).order_by("received_at", "pk").only("kind", "subject", "search_terms"):
+        terms.update(dict.fromkeys(message.search_terms))
+        kinds[message.kind] = None
+        last_subject = message.subject[:200]
+    Lead.objects.filter(pk=lead.pk).update(
+        search_terms=list(terms)[:MAX_LEAD_TERMS], kinds=list(kinds), last_subject=last_subject
+    )
+
+
+STAFF_FIELDS = frozenset({"status", "is_spam", "assignee", "tags", "first_contacted_at"})
+
+
+def lead_update(*, lead_id, **changes) -> None:
+    """One single-document update of the fields staff work on (status, spam, assignee, tags, first contact)."""
+    unknown = set(changes) - STAFF_FIELDS
+    if unknown:
+        raise UnknownField(f"staff do not set {', '.join(sorted(unknown))}")
+    Lead.objects.filter(pk=lead_id).update(**changes)
+
+
+def messages_label(*, lead_id, label: str) -> None:
+    """The staff's verdict on every message of a lead ("spam" or "ham"), the spam model's training data."""
+    Message.objects.filter(lead_id=lead_id).update(spam_label=label)
+
+
+def message_ids_of(*, lead_id) -> list:
+    return list(Message.objects.filter(lead_id=lead_id).values_list("pk", flat=True))
+
+
+def person_delete(*, lead_id) -> None:
+    """Delete a lead and its messages."""
+    Message.objects.filter(lead_id=lead_id).delete()
+    Lead.objects.filter(pk=lead_id).delete()
+
+
+def leads_insert_many(docs: list[dict], *, batch: int) -> None:
+    """Insert ready-made lead documents (lead_document) in batches, for demo data."""
+    collection = lead_collection()
+    for start in range(0, len(docs), batch):
+        collection.insert_many(docs[start : start + batch], ordered=False)
+
+
+def messages_insert_many(docs: Iterable[dict]) -> None:
+    """Insert ready-made message documents (message_document), for demo data."""
+    docs = list(docs)
+    if docs:
+        message_collection().insert_many(docs, ordered=False)
+
+
+def lead_email_taken(*, pattern: str) -> bool:
+    return lead_collection().find_one({"email": {"$regex": pattern}}, {"_id": 1}) is not None
