@@ -20,7 +20,7 @@ from contact.models import JobKind, Lead, Message, OutboxJob, OutboxStatus
 
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
-    "job_fail", "message_emails_enqueue", "push_enqueue", "retry_delay",
+    "job_fail", "jobs_forget", "message_emails_enqueue", "push_enqueue", "retry_delay",
 ]
 
 

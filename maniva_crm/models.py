@@ -32,6 +32,12 @@ class AuditAction(models.TextChoices):
     STAFF = "staff", "changed a staff account"
 
 
+# Entries written before "changes" kept one change flat in data: {"from": …, "to": …}; the field it
+# was is known from the action (spam/ham kept only "from": their "to" follows from the rule).
+_LEGACY_CHANGED_FIELD = {"status": "status", "tags": "tags", "assign": "assignee", "spam": "status", "ham": "status"}
+_HIDDEN_DETAILS = {"changes", "note_id", "job_id", "to_id", "assignee_id"}  # ids: links, not words
+
+
 class AuditEntry(models.Model):
     """One change made by a staff member. A lead's entries are its timeline; Managers read them all."""
 
@@ -54,3 +60,40 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_action_display()}"
+
+    @property
+    def changes(self) -> dict[str, dict]:
+        """{field: {"from": old, "to": new}}, from entries of either shape (maniva_crm.audit)."""
+        data = self.data or {}
+        if "changes" in data:
+            return data["changes"]
+        field = _LEGACY_CHANGED_FIELD.get(self.action)
+        if field is None or not ("from" in data or "to" in data):
+            return {}
+        old = data.get("from")
+        if self.action == AuditAction.SPAM:
+            new = "spam"
+        elif self.action == AuditAction.HAM:
+            new = "new" if old == "spam" else old
+        else:
+            new = data.get("to")
+        return {field: {"from": old, "to": new}}
+
+    @property
+    def details(self) -> dict:
+        """What the entry says besides its changes, without the ids the pages turn into links."""
+        data = self.data or {}
+        legacy = {"from", "to"} if "changes" not in data and self.action in _LEGACY_CHANGED_FIELD else set()
+        return {key: value for key, value in data.items() if key not in _HIDDEN_DETAILS | legacy}
+
+    @property
+    def summary(self) -> str:
+        """One line for the audit log: "status: new → contacted; user: lena"."""
+        def shown(value) -> str:
+            if isinstance(value, list):
+                return ", ".join(map(str, value)) or "none"
+            return "—" if value in (None, "") else str(value)
+
+        parts = [f"{name}: {shown(c.get('from'))} → {shown(c.get('to'))}" for name, c in self.changes.items()]
+        parts += [f"{key}: {value}" for key, value in self.details.items()]
+        return "; ".join(parts)

@@ -9,9 +9,9 @@ from django_mongodb_backend import compiler as mongo
 from pymongo import MongoClient
 
 from contact.models import Message
-from maniva_crm.models import AuditEntry, Note
+from maniva_crm.models import AuditAction, AuditEntry, Note
 from maniva_crm.selectors import lead_get, lead_timeline
-from maniva_crm.services import audit_record
+from maniva_crm.audit import audit_record
 from maniva_webapp.db_backend import compiler as compat
 from maniva_webapp.db_backend.pipeline import dotted_pipeline, is_embedded_server
 from tests.dbserver import SERVER
@@ -103,7 +103,7 @@ def test_the_projects_select_related_answers_are_right():
     lead.assignee = staff
     lead.save(update_fields=["assignee"])
     note = Note.objects.create(lead=lead, author=staff, body="Called back", created_at=lead.created_at)
-    audit_record(actor=staff, action="note", lead=lead, data={"note_id": str(note.pk)})
+    audit_record(actor=staff, action=AuditAction.NOTE, lead=lead, details={"note_id": str(note.pk)})
 
     assert lead_get(pk=str(lead.pk)).assignee == staff
     assert Message.objects.select_related("lead").get(pk=message.pk).lead.email == lead.email
