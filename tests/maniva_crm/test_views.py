@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from contact.models import Lead, Message, OutboxJob, PushSubscription
 from maniva_crm.models import AuditEntry, Note
-from maniva_crm.views import csv_cell
+from maniva_crm.views.export import csv_cell
 from tests.conftest import NO_EDGE_WINDOW
 from tests.maniva_crm.conftest import PASSWORD, make_message, make_user
 

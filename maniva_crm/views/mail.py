@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from contact.selectors import caught_mail_get, caught_mails_list
-from maniva_crm.views import staff_required
+from maniva_crm.views.access import staff_required
 
 MANAGE = "maniva_crm.manage_staff"
 

@@ -1,0 +1,120 @@
+"""A lead's page and the staff's actions on it: one thin view per action over one shared helper."""
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from contact.models import Lead, LeadStatus
+from contact.selectors import messages_of
+from maniva_crm import selectors, services
+from maniva_crm.forms import AssignForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
+from maniva_crm.permissions import crm_can
+from maniva_crm.views.access import staff_required
+
+
+def lead_or_404(pk: str) -> Lead:
+    lead = selectors.lead_get(pk=pk)
+    if lead is None:
+        raise Http404("No such lead")
+    return lead
+
+
+def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
+    return {
+        "lead": lead,
+        "messages_sent": messages_of(lead_id=lead.pk),
+        "timeline": selectors.lead_timeline(lead=lead),
+        "status_form": forms.get("status_form") or StatusForm(initial={"status": lead.status}),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "tags_form": forms.get("tags_form") or TagsForm(initial={"tags": ", ".join(lead.tags)}),
+        "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": lead.assignee_id}),
+        "reply_form": forms.get("reply_form") or ReplyForm(initial={"subject": f"Re: {lead.last_subject}" if lead.last_subject else ""}),
+        "statuses": LeadStatus.choices,
+        "pipeline": services.PIPELINE,
+        "can_export": crm_can(request.user, "maniva_crm.export_leads"),
+        "can_erase": crm_can(request.user, "maniva_crm.erase_person"),
+    }
+
+
+@require_GET
+@staff_required()
+def lead_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    lead = lead_or_404(pk)
+    return render(request, "maniva_crm/lead.html", _lead_context(request, lead))
+
+
+def _after_change(request: HttpRequest, lead: Lead, **forms) -> HttpResponse:
+    """htmx gets the refreshed panel; a plain form post is redirected back to the lead page (or, with
+    a refused form, shown the page again with its errors)."""
+    if request.htmx:
+        return render(request, "maniva_crm/_lead_work.html", _lead_context(request, lead, **forms))
+    if forms:
+        return render(request, "maniva_crm/lead.html", _lead_context(request, lead, **forms), status=400)
+    return redirect(lead.get_absolute_url())
+
+
+Action = Callable[[HttpRequest, Lead, dict], object]
+
+
+def _lead_post(request: HttpRequest, pk: str, form_class: type, form_name: str, action: Action) -> HttpResponse:
+    """Bind the form, run the action (a service, which refreshes the lead), answer with the panel;
+    a refused form comes back under `form_name` with its errors."""
+    lead = lead_or_404(pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _after_change(request, lead, **{form_name: form})
+    action(request, lead, form.cleaned_data)
+    return _after_change(request, lead)
+
+
+@require_POST
+@staff_required()
+def lead_status(request: HttpRequest, pk: str) -> HttpResponse:
+    return _lead_post(request, pk, StatusForm, "status_form", lambda request, lead, data: services.lead_status_set(
+        lead=lead, status=data["status"], actor=request.user))
+
+
+@require_POST
+@staff_required()
+def lead_spam(request: HttpRequest, pk: str) -> HttpResponse:
+    lead = lead_or_404(pk)
+    form = SpamForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Unknown verdict")
+    services.lead_spam_mark(lead=lead, spam=form.cleaned_data["verdict"] == "spam", actor=request.user)
+    return _after_change(request, lead)
+
+
+@require_POST
+@staff_required()
+def lead_note(request: HttpRequest, pk: str) -> HttpResponse:
+    return _lead_post(request, pk, NoteForm, "note_form", lambda request, lead, data: services.lead_note_add(
+        lead=lead, body=data["body"], actor=request.user))
+
+
+@require_POST
+@staff_required()
+def lead_tags(request: HttpRequest, pk: str) -> HttpResponse:
+    return _lead_post(request, pk, TagsForm, "tags_form", lambda request, lead, data: services.lead_tags_set(
+        lead=lead, tags=data["tags"], actor=request.user))
+
+
+@require_POST
+@staff_required()
+def lead_assign(request: HttpRequest, pk: str) -> HttpResponse:
+    return _lead_post(request, pk, AssignForm, "assign_form", lambda request, lead, data: services.lead_assign(
+        lead=lead, assignee=data["assignee"], actor=request.user))
+
+
+def _reply(request: HttpRequest, lead: Lead, data: dict) -> None:
+    services.lead_reply(lead=lead, subject=data["subject"], body=data["body"], actor=request.user)
+    if not request.htmx:
+        messages.success(request, "Reply queued for sending.")
+
+
+@require_POST
+@staff_required()
+def lead_reply(request: HttpRequest, pk: str) -> HttpResponse:
+    return _lead_post(request, pk, ReplyForm, "reply_form", _reply)
