@@ -1,15 +1,27 @@
 """Server-side spam rules. A message judged spam is still stored, only flagged."""
+import logging
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from analytics.scoring import spam_probability
 from contact.forms import FORM_TS_SALT
 
+logger = logging.getLogger(__name__)
 _LINK_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
+# The model scores in these threads, so that a request waits at most CONTACT_SPAM_SCORE_TIMEOUT_MS
+# for it, loading included (the first use imports scikit-learn: over a second). A scoring that
+# overruns finishes in its thread and fills the model cache for the next requests; the slots bound
+# how many run at once, so a stalled model cannot pile up work.
+_SCORING_THREADS = 4
+_scoring_pool = ThreadPoolExecutor(max_workers=_SCORING_THREADS, thread_name_prefix="spam-scorer")
+_scoring_slots = threading.BoundedSemaphore(_SCORING_THREADS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,48 @@ def fill_seconds(form_ts: str) -> float | None:
     except (signing.BadSignature, ValueError):
         return None
     return timezone.now().timestamp() - rendered
+
+
+def _scorer():
+    """The object CONTACT_SPAM_SCORER names (an analytics.scoring.SpamScorer)."""
+    return import_string(settings.CONTACT_SPAM_SCORER)
+
+
+def _score(scorer, text: str) -> float | None:
+    try:
+        return scorer.probability(text)
+    finally:
+        _scoring_slots.release()
+
+
+def model_probability(text: str) -> float | None:
+    """The scorer's P(spam), or None when it has no model, fails, or cannot answer within
+    CONTACT_SPAM_SCORE_TIMEOUT_MS: the verdict then goes on with the rules alone."""
+    scorer = _scorer()
+    deadline = time.monotonic() + settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000
+    if not _scoring_slots.acquire(timeout=settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000):
+        logger.warning("spam model busy for %d ms: verdict without its score", settings.CONTACT_SPAM_SCORE_TIMEOUT_MS)
+        return None
+    try:
+        future = _scoring_pool.submit(_score, scorer, text)
+    except RuntimeError:  # the interpreter is shutting down
+        _scoring_slots.release()
+        return None
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        logger.warning("spam model took over %d ms: verdict without its score", settings.CONTACT_SPAM_SCORE_TIMEOUT_MS)
+    except Exception:
+        logger.exception("spam model failed: verdict without its score")
+    return None
+
+
+def scorer_warm() -> None:
+    """Start loading the model in the background, so that the first visitor's message does not
+    wait for it (manage.py run_web calls this before it serves)."""
+    scorer = _scorer()
+    if _scoring_slots.acquire(blocking=False):
+        _scoring_pool.submit(_score, scorer, "")
 
 
 def spam_verdict(*, submission: dict, honeypot: str, form_ts: str) -> SpamVerdict:
@@ -48,7 +102,7 @@ def spam_verdict(*, submission: dict, honeypot: str, form_ts: str) -> SpamVerdic
     domain = submission.get("email", "").rpartition("@")[2]
     if domain in settings.CONTACT_BLOCKED_DOMAINS:
         reasons.append("blocked_domain")
-    probability = spam_probability(f"{submission.get('subject', '')}\n{submission.get('message', '')}")
+    probability = model_probability(f"{submission.get('subject', '')}\n{submission.get('message', '')}")
     if probability is not None and probability >= settings.CONTACT_SPAM_MODEL_THRESHOLD:
         reasons.append("model")
     score = max(1.0 if reasons else 0.0, probability or 0.0)

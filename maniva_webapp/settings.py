@@ -204,6 +204,10 @@ CONTACT_MIN_FILL_SECONDS = env_int("CONTACT_MIN_FILL_SECONDS", 3)
 CONTACT_MAX_LINKS = 2
 # A message the trained model (python manage.py analytics spam) scores above this is flagged.
 CONTACT_SPAM_MODEL_THRESHOLD = float(env_str("CONTACT_SPAM_MODEL_THRESHOLD", "0.95"))
+# The scorer behind the threshold (an analytics.scoring.SpamScorer: any classifier with .probability(text)),
+# and how long a submission waits for it; past that, or if it fails, the rules decide alone (logged).
+CONTACT_SPAM_SCORER = "analytics.scoring.saved_model"
+CONTACT_SPAM_SCORE_TIMEOUT_MS = 1000
 CONTACT_BLOCKLIST = ["viagra", "cialis", "casino", "porn", "payday loan", "crypto giveaway", "bitcoin doubler"]
 CONTACT_BLOCKED_DOMAINS = env_list("CONTACT_BLOCKED_DOMAINS")
 CONTACT_RATE_LIMITS = {  # scope: (max messages, window seconds)

@@ -97,6 +97,7 @@ def test_trained_model_scores_and_flags_at_intake(client, db, settings, tmp_path
     settings.ANALYTICS_MODEL_PATH = tmp_path / "model.joblib"
     save_model(settings.ANALYTICS_MODEL_PATH, model, info=info)
     settings.CONTACT_SPAM_MODEL_THRESHOLD = 0.5
+    settings.CONTACT_SPAM_SCORE_TIMEOUT_MS = 60_000  # the first use loads the model: not what this test times
 
     _post(client, email="ham@example.com", subject="Quote", message="Hello, we need a new website for our bakery, could you send a quote?")
     _post(client, email="spam@example.com", subject="WINNER", message="WINNER!! Claim your free cruise now, call 0800 to claim your cash prize")

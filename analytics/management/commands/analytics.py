@@ -22,9 +22,6 @@ def _date(value: str) -> datetime:
 
 class Command(BaseCommand):
     help = "Analytics over the stored messages: lengths, terms, topics, the spam model, and a stored report."
-    # The system checks import the whole URLconf (views, forms, the intake's spam model): seconds of
-    # startup for a read-only command. `manage.py check`, migrate and the servers still run them.
-    requires_system_checks = []
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)

@@ -3,6 +3,7 @@ import logging
 from django.core.management.base import BaseCommand
 from waitress import serve
 
+from contact.spam import scorer_warm
 from maniva_webapp.wsgi import application
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, threads: int, connection_limit: int, channel_timeout: int, **options) -> None:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1" under any load
+        scorer_warm()
         serve(
             application,
             host=host,
