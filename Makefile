@@ -8,7 +8,7 @@ PORT   ?= 8000
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt scripts/bootstrap.sh
+$(STAMP): requirements.txt requirements-dev.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 	touch $(STAMP)
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from maniva_webapp.env import env_bool, env_int, env_list, env_str
+from maniva_webapp.env import env_bool, env_float, env_int, env_list, env_str
 from maniva_webapp.mongo import DEFAULT_URI, client_options, database_name
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,6 +85,7 @@ DATABASES = {
         "ENGINE": "maniva_webapp.db_backend",  # django-mongodb-backend + embedded-server workarounds
         "HOST": MONGODB_URI,
         "NAME": database_name(MONGODB_URI),
+        "OPTIONS": client_options(MONGODB_URI, timeout_ms=env_int("MONGODB_TIMEOUT_MS", 5000)),
     },
 }
 DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
@@ -197,13 +198,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
-DATABASES["default"]["OPTIONS"] = client_options(MONGODB_URI, timeout_ms=env_int("MONGODB_TIMEOUT_MS", 5000))
 
 # Lead intake: spam defences, rate limits, delivery
 CONTACT_MIN_FILL_SECONDS = env_int("CONTACT_MIN_FILL_SECONDS", 3)
 CONTACT_MAX_LINKS = 2
 # A message the trained model (python manage.py analytics spam) scores above this is flagged.
-CONTACT_SPAM_MODEL_THRESHOLD = float(env_str("CONTACT_SPAM_MODEL_THRESHOLD", "0.95"))
+CONTACT_SPAM_MODEL_THRESHOLD = env_float("CONTACT_SPAM_MODEL_THRESHOLD", 0.95)
 # The scorer behind the threshold (an analytics.scoring.SpamScorer: any classifier with .probability(text)),
 # and how long a submission waits for it; past that, or if it fails, the rules decide alone (logged).
 CONTACT_SPAM_SCORER = "analytics.scoring.saved_model"
