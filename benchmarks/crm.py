@@ -112,7 +112,7 @@ def run(args, leads, messages) -> None:
 
     from contact.search import fold
     from contact.search import query_terms
-    from maniva_crm.selectors import PER_PAGE, InboxFilters, _newest, inbox_match
+    from maniva_crm.selectors.inbox import PER_PAGE, InboxFilters, _newest, inbox_match
     from maniva_crm.services import SALES, roles_ensure
 
     roles_ensure()

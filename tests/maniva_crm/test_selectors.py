@@ -130,4 +130,4 @@ def test_timeline_and_messages_stored_in_one_millisecond_show_the_later_write_fi
     assert [(item.kind, item.text) for item in selectors.lead_timeline(lead=lead)] == [
         ("status", "new → contacted"), ("note", ""), ("message", "Second"), ("message", "First")
     ]
-    assert [message.subject for message in selectors.messages_of(lead=lead)] == ["Second", "First"]
+    assert [message.subject for message in selectors.messages_of(lead_id=lead.pk)] == ["Second", "First"]

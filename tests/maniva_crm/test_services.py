@@ -42,7 +42,7 @@ def test_status_change_sets_first_contact_and_writes_the_timeline(sales):
     lead = services.lead_status_set(lead=lead, status=LeadStatus.CONTACTED, actor=sales)
     assert lead.status == "contacted" and lead.first_contacted_at is not None
     entry = AuditEntry.objects.get(lead=lead)
-    assert (entry.action, entry.actor_name, entry.data) == ("status", "sam", {"from": "new", "to": "contacted"})
+    assert (entry.action, entry.actor_name, entry.data) == ("status", "sam", {"changes": {"status": {"from": "new", "to": "contacted"}}})
     with pytest.raises(ValueError):
         services.lead_status_set(lead=lead, status="bogus", actor=sales)
 
@@ -172,7 +172,7 @@ def test_staff_create_makes_a_staff_account_with_one_role_and_an_audit_entry(man
     assert fresh.check_password("quiet-harbour-lantern-7")
     assert crm_permissions(fresh) == {"work_leads"}
     entry = AuditEntry.objects.get(action=AuditAction.STAFF)
-    assert entry.actor_name == "mia" and entry.data == {"user": "lena", "role": "Sales", "created": True}
+    assert entry.actor_name == "mia" and entry.data == {"user": "lena", "created": True, "changes": {"role": {"from": "", "to": "Sales"}}}
     with pytest.raises(ValueError, match="unknown role"):
         services.staff_create(username="x", email="x@maniva.test", role="Admins", password="quiet-harbour-lantern-7", actor=manager)
     assert not get_user_model().objects.filter(username="x").exists()

@@ -171,7 +171,7 @@ def test_staff_page_sets_roles(manager_client, roles):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.is_staff and list(user.groups.values_list("name", flat=True)) == ["Sales"]
-    assert AuditEntry.objects.get(action="staff").data == {"user": "newbie", "role": "Sales"}
+    assert AuditEntry.objects.get(action="staff").data == {"user": "newbie", "changes": {"role": {"from": "", "to": "Sales"}}}
 
 
 def test_login_only_for_staff_and_throttled(client, roles, settings):
@@ -272,7 +272,7 @@ def test_staff_page_creates_an_account_that_can_log_in(manager_client):
     assert "Staff account lena created with the role Managers." in manager_client.get(reverse("crm:staff")).content.decode()
     user = get_user_model().objects.get(username="lena")
     assert user.is_staff and list(user.groups.values_list("name", flat=True)) == ["Managers"]
-    assert AuditEntry.objects.get(action="staff").data == {"user": "lena", "role": "Managers", "created": True}
+    assert AuditEntry.objects.get(action="staff").data == {"user": "lena", "created": True, "changes": {"role": {"from": "", "to": "Managers"}}}
     newcomer = Client()
     response = newcomer.post(reverse("crm:login"), {"username": "lena", "password": "quiet-harbour-lantern-7"})
     assert response.status_code == 302 and newcomer.get(reverse("crm:staff")).status_code == 200

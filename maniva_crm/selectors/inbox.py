@@ -1,0 +1,257 @@
+"""The inbox: a page of leads under filters, counts per status, the rows of the CSV export.
+
+The inbox queries pymongo directly with filters its indexes can serve. The embedded server
+materialises every index candidate before sorting and limiting, so the newest page is read in
+slices of recent activity ({field: value, last_activity_at: {$gte: a, $lt: b}} rides a compound
+index), newest first, until a page is full; the last slice is unbounded, so results are those of one
+unbounded query, only cheaper. On MongoDB this costs nothing.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, make_dataclass
+from functools import lru_cache
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.contrib.auth import get_user_model
+from django.db.models import DateTimeField
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+
+from contact.models import Lead, LeadStatus
+from contact.search import query_terms
+from contact.selectors import INBOX_FIELDS, INBOX_PROJECTION, lead_collection
+
+PER_PAGE = 50
+FIRST_WINDOW_DAYS = 1 / 24  # an hour: the windows then grow by the density they find
+HISTORY_DAYS = 3 * 365  # past this, a window bounds nothing worth bounding
+# Each order ends with _id, so that leads with equal keys (two messages in one millisecond, one name)
+# keep one order from page to page and from one request to the next.
+SORTS = {
+    "recent": [("last_activity_at", -1), ("_id", -1)],
+    "oldest": [("last_activity_at", 1), ("_id", 1)],
+    "created": [("created_at", -1), ("_id", -1)],
+    "name": [("name", 1), ("_id", 1)],
+    "messages": [("message_count", -1), ("last_activity_at", -1), ("_id", -1)],
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    q: str = ""
+    status: str = ""
+    assignee: str = ""  # "", "none", or a user id
+    tag: str = ""
+    country: str = ""
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    spam: str = "hide"  # "hide", "only", "any"
+    sort: str = "recent"
+
+    def as_query(self) -> dict[str, str]:
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v not in ("", None)}
+
+
+class _LeadRowBase:
+    """What the inbox shows of a lead; its fields are the lead store's INBOX_FIELDS (see LeadRow)."""
+
+    id: str
+    status: str
+    last_activity_at: datetime | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def url(self) -> str:
+        return _lead_url_prefix() + self.id + "/"
+
+    @property
+    def activity_iso(self) -> str:
+        return self.last_activity_at.isoformat() if self.last_activity_at else ""
+
+    @property
+    def activity_display(self) -> str:
+        """Formatted here, not with |date: the template filter costs a locale lookup per row."""
+        return timezone.localtime(self.last_activity_at).strftime("%Y-%m-%d %H:%M") if self.last_activity_at else ""
+
+
+def _row_reader(name: str) -> tuple[str, str, Callable[[object, dict], object]]:
+    """(field, stored column, value from the stored value and the usernames) for one inbox field."""
+    model_field = Lead._meta.get_field(name)
+    if model_field.is_relation:  # the assignee: shown by username
+        return name, model_field.column, lambda value, users: users.get(value, "")
+    if isinstance(model_field, DateTimeField):
+        return name, model_field.column, lambda value, users: _aware(value)
+    default = model_field.get_default()
+    if isinstance(default, list):
+        return name, model_field.column, lambda value, users: value or []
+    return name, model_field.column, lambda value, users: default if value is None else value
+
+
+_ROW_READERS = [_row_reader(f.name) for f in INBOX_FIELDS]
+LeadRow = make_dataclass("LeadRow", [("id", str), *((name, object) for name, _, _ in _ROW_READERS)], bases=(_LeadRowBase,))
+
+
+STATUS_LABELS = dict(LeadStatus.choices)
+
+
+def _lead_url_prefix() -> str:
+    return _lead_url_prefix_under(get_script_prefix())
+
+
+@lru_cache(maxsize=8)
+def _lead_url_prefix_under(script_prefix: str) -> str:
+    """Reversed once per script prefix, not once per inbox row."""
+    return reverse("crm:lead", args=["0" * 24])[:-25]
+
+
+@dataclass
+class InboxPage:
+    rows: list[LeadRow]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt_timezone.utc)
+    return value
+
+
+def _object_id(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
+def inbox_match(filters: InboxFilters, *, terms: list[str] | None = None, with_status: bool = True) -> dict:
+    """The MongoDB filter of the inbox. `terms` overrides the search terms (the caller checks the rest)."""
+    match: dict = {}
+    words = query_terms(filters.q) if terms is None else terms
+    if len(words) == 1:
+        match["search_terms"] = words[0]
+    elif words:
+        match["search_terms"] = {"$all": words}
+    if with_status and filters.status:
+        # a lead is spam exactly when its status is spam, so the status says all the spam filter would
+        match["status"] = filters.status
+    elif with_status and filters.spam == "hide":
+        match["is_spam"] = False
+    elif with_status and filters.spam == "only":
+        match["is_spam"] = True
+    if filters.assignee == "none":
+        match["assignee_id"] = None
+    elif filters.assignee:
+        match["assignee_id"] = _object_id(filters.assignee)
+    if filters.tag:
+        match["tags"] = filters.tag
+    if filters.country:
+        match["country"] = filters.country.upper()
+    if filters.kind:
+        match["kinds"] = filters.kind
+    created: dict = {}
+    if filters.date_from:
+        created["$gte"] = datetime.combine(filters.date_from, time.min, dt_timezone.utc)
+    if filters.date_to:
+        created["$lt"] = datetime.combine(filters.date_to + timedelta(days=1), time.min, dt_timezone.utc)
+    if created:
+        match["created_at"] = created
+    return match
+
+
+def _rarest_first(words: list[str]) -> list[str]:
+    return sorted(words, key=len, reverse=True)
+
+
+def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: dict) -> list[dict]:
+    """The `wanted` newest matching leads, read in slices of activity going back in time: the newest
+    hour, then each slice older than the last and wider by the density found, the last one unbounded.
+    Each lead is read once, however many slices it takes."""
+    collection = lead_collection()
+    now = timezone.now()
+    docs: list[dict] = []
+    newer_read_from: datetime | None = None  # the slices read so far cover [this, now]
+    days: float | None = FIRST_WINDOW_DAYS
+    while True:
+        bounds = {}
+        if days is not None:
+            bounds["$gte"] = now - timedelta(days=days)
+        if newer_read_from is not None:
+            bounds["$lt"] = newer_read_from
+        cursor = collection.find({**match, "last_activity_at": bounds} if bounds else match, projection).sort(SORTS["recent"])
+        if not residual_terms:
+            cursor = cursor.limit(wanted - len(docs))
+        docs.extend(d for d in cursor if all(t in d.get("search_terms", ()) for t in residual_terms))
+        if len(docs) >= wanted or days is None:
+            return docs[:wanted]
+        newer_read_from = bounds["$gte"]
+        days = _next_window(days, found=len(docs), wanted=wanted)
+
+
+def _next_window(days: float, *, found: int, wanted: int) -> float | None:
+    """Grow the window by the density seen so far (at least 4x), then give up bounding it."""
+    days *= max(4.0, 1.5 * wanted / max(1, found))
+    return None if days > HISTORY_DAYS else days
+
+
+def inbox_page(
+    *, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE, usernames: dict | None = None
+) -> InboxPage:
+    """One page of the inbox. `usernames` (user id -> name) spares looking up assignees already known."""
+    page = max(1, page)
+    wanted = page * per_page + 1
+    words = _rarest_first(query_terms(filters.q))
+    projection = dict(INBOX_PROJECTION)
+    if filters.sort == "recent" or filters.sort not in SORTS:
+        residual = words[1:]
+        if residual:
+            projection["search_terms"] = 1
+        docs = _newest(inbox_match(filters, terms=words[:1]), wanted=wanted, residual_terms=residual, projection=projection)
+        chunk = docs[(page - 1) * per_page :]
+    else:
+        cursor = lead_collection().find(inbox_match(filters), projection).sort(SORTS[filters.sort])
+        chunk = list(cursor.skip((page - 1) * per_page).limit(per_page + 1))
+    rows = _rows(chunk[:per_page], usernames=usernames)
+    return InboxPage(rows=rows, number=page, has_next=len(chunk) > per_page)
+
+
+def _rows(docs: list[dict], *, usernames: dict | None = None) -> list[LeadRow]:
+    users = dict(usernames or {})
+    unknown = {d["assignee_id"] for d in docs if d.get("assignee_id")} - users.keys()
+    if unknown:
+        users.update((u.pk, u.get_username()) for u in get_user_model().objects.filter(pk__in=unknown))
+    return [
+        LeadRow(str(d["_id"]), *(read(d.get(column), users) for _, column, read in _ROW_READERS))
+        for d in docs
+    ]
+
+
+def inbox_status_counts(*, filters: InboxFilters) -> dict[str, int]:
+    """Leads per status under the current filters, whatever status or spam filter is selected."""
+    counts = dict.fromkeys(LeadStatus.values, 0)
+    pipeline = [{"$match": inbox_match(filters, with_status=False)}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+    for row in lead_collection().aggregate(pipeline):
+        if row["_id"] in counts:
+            counts[row["_id"]] = row["n"]
+    return counts
+
+
+def inbox_export_rows(*, filters: InboxFilters):
+    """Every lead of the filtered inbox, streamed from the database in batches."""
+    cursor = lead_collection().find(inbox_match(filters), INBOX_PROJECTION).sort(SORTS.get(filters.sort, SORTS["recent"]))
+    batch: list[dict] = []
+    for doc in cursor.batch_size(500):
+        batch.append(doc)
+        if len(batch) == 500:
+            yield from _rows(batch)
+            batch = []
+    yield from _rows(batch)
