@@ -6,10 +6,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
-from contact.models import FormKind, LeadStatus
+from contact.models import FormKind, LeadStatus, SpamLabel
 from contact.push_endpoint import EndpointRefused, push_endpoint_check
 from maniva_crm.selectors import SORTS, InboxFilters, staff_users
-from maniva_crm.services import BULK_ACTIONS, ROLE_PERMISSIONS
+from maniva_crm.services import ROLE_PERMISSIONS, BulkAction
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -109,7 +109,7 @@ class ReplyForm(_LeadPanelForm):
 
 
 class SpamForm(forms.Form):
-    verdict = forms.ChoiceField(choices=[("spam", "Spam"), ("ham", "Not spam")])
+    verdict = forms.ChoiceField(choices=[(SpamLabel.SPAM, "Spam"), (SpamLabel.HAM, "Not spam")])
 
 
 class BulkForm(forms.Form):
@@ -126,22 +126,22 @@ class BulkForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         action, _, value = data.get("op", "").partition(":")
-        if action not in BULK_ACTIONS:
+        if action not in BulkAction.values:
             raise ValidationError("Choose an action.", code="invalid_action")
-        if action == "status" and value not in LeadStatus.values:
+        if action == BulkAction.STATUS and value not in LeadStatus.values:
             raise ValidationError("Choose a status.", code="invalid_status")
-        if action == "tag":
+        if action == BulkAction.TAG:
             value = data.get("tag", "").strip()
             if not value:
                 raise ValidationError("Write a tag.", code="tag_required")
-        if action == "assign" and value and value not in {pk for pk, _ in _staff_choices()}:
+        if action == BulkAction.ASSIGN and value and value not in {pk for pk, _ in _staff_choices()}:
             raise ValidationError("Choose a staff member.", code="invalid_assignee")
         data["action"], data["value"] = action, value
         return data
 
     def assignee(self):
         value = self.cleaned_data.get("value")
-        return get_user_model().objects.filter(pk=value).first() if value and self.cleaned_data.get("action") == "assign" else None
+        return get_user_model().objects.filter(pk=value).first() if value and self.cleaned_data.get("action") == BulkAction.ASSIGN else None
 
 
 class RoleForm(forms.Form):
