@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from contact.models import Lead, LeadStatus
+from contact.models import Lead, LeadStatus, SpamLabel
 from contact.selectors import messages_of
 from maniva_crm import selectors, services
 from maniva_crm.forms import AssignForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
@@ -83,7 +83,7 @@ def lead_spam(request: HttpRequest, pk: str) -> HttpResponse:
     form = SpamForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Unknown verdict")
-    services.lead_spam_mark(lead=lead, spam=form.cleaned_data["verdict"] == "spam", actor=request.user)
+    services.lead_spam_mark(lead=lead, spam=form.cleaned_data["verdict"] == SpamLabel.SPAM, actor=request.user)
     return _after_change(request, lead)
 
 
