@@ -127,7 +127,10 @@ class ConsultationForm(ContactForm):
     kind = "consultation"
 
     topic = forms.ChoiceField(choices=TOPICS, label="Topic")
-    preferred_date = forms.DateField(label="Preferred date", widget=forms.DateInput(attrs={"type": "date"}))
+    # The browser shows a date input in its visitor's locale; the value it reads and sends is always
+    # ISO 8601, so the widget writes ISO whatever the active language (en-gb's or de's localised
+    # format would leave a date given as initial value blank).
+    preferred_date = forms.DateField(label="Preferred date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     time_window = forms.ChoiceField(choices=TIME_WINDOWS, label="Time window")
 
     field_order = ["name", "email", "phone", "company", "topic", "preferred_date", "time_window", "budget", "subject", "message", "consent"]

@@ -5,25 +5,28 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
+from maniva_webapp.content import site_content
+
 # As django.utils.html.json_script does: nothing inside the data can close the <script> element.
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 def organization_ld() -> dict:
     site = settings.SITE_URL
+    company = site_content().company
     return {
         "@context": "https://schema.org",
         "@type": "Organization",
-        "name": "Maniva Digital",
+        "name": str(company.name),
         "url": f"{site}/",
         "logo": f"{site}{static('img/icon-512.png')}",
-        "email": "hello@maniva.digital",
-        "description": "Digital agency for web design and development, digital marketing, and data and AI insights.",
+        "email": company.email,
+        "description": str(company.summary),
         "knowsAbout": ["Web design", "Web development", "Digital marketing", "Search engine optimisation", "Data analytics", "Machine learning"],
         "contactPoint": {
             "@type": "ContactPoint",
             "contactType": "sales",
-            "email": "hello@maniva.digital",
+            "email": company.email,
             "url": f"{site}/contact/",
             "availableLanguage": ["en", "pt"],
         },

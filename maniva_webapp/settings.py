@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "maniva_webapp.context_processors.site_content",
             ],
         },
     },
@@ -116,6 +117,8 @@ LOGIN_URL = "crm:login"
 LOGIN_REDIRECT_URL = "crm:inbox"
 
 LANGUAGE_CODE = "en"
+# The site's copy (landing page, privacy page, footer): see maniva_webapp/content.py and the README.
+SITE_CONTENT_PATH = Path(env_str("SITE_CONTENT_PATH", str(BASE_DIR / "content" / "site.toml")))
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

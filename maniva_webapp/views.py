@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from pymongo.errors import PyMongoError
 
 from contact.forms import ConsultationForm, ContactForm
+from maniva_webapp.content import site_content
 from maniva_webapp.seo import ld_json, organization_ld
 
 # The landing page carries a fresh CSRF token, form timestamp and idempotency key, so it is never
@@ -61,10 +62,11 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
         {"src": static("img/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
         {"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
     ]
+    company = site_content().company
     manifest = {
-        "name": "Maniva Digital",
-        "short_name": "Maniva",
-        "description": "Web design and development, digital marketing, and data and AI insights.",
+        "name": str(company.name),
+        "short_name": str(company.name).split()[0],
+        "description": str(company.summary),
         "start_url": "/",
         "scope": "/",
         "display": "browser",

@@ -1,9 +1,12 @@
 """Template helpers for the public pages: absolute URLs for sharing tags, and block capture so a
 page's title and description are written once and reused by <title>, OpenGraph and Twitter tags."""
+import re
+
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -44,3 +47,19 @@ def capture(parser: template.base.Parser, token: template.base.Token) -> Capture
     return CaptureNode(nodelist, bits[2])
 
 
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(((?:https://|mailto:|tel:|/|#)[^)\s]*)\)")
+
+
+@register.filter
+def rich(text: object) -> SafeString:
+    """Content text with [label](href) links: everything is escaped first, then only links whose
+    target is https:, mailto:, tel:, a site path or a fragment become <a> elements."""
+    return mark_safe(_LINK.sub(r'<a href="\2">\1</a>', escape(str(text))))
+
+
+@register.filter
+def og_locale(lang: object) -> str:
+    """en-GB -> en_GB, the form OpenGraph wants."""
+    return str(lang).replace("-", "_")

@@ -14,6 +14,7 @@ from contact.models import Message
 from contact.worker import jobs_run_due
 from tests.conftest import form_data
 from tests.maniva_crm.conftest import make_message, make_user
+from tests.maniva_webapp.content_files import content_write, shipped_content, without_placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 # The login page, logout, and the service worker script (static code holding no data, which the
@@ -84,7 +85,7 @@ def test_security_headers_on_every_response(client, db):
         assert response["X-Frame-Options"] == "DENY"
 
 
-def test_production_settings_pass_check_deploy_and_send_hsts_and_secure_cookies():
+def test_production_settings_pass_check_deploy_and_send_hsts_and_secure_cookies(tmp_path):
     env = {
         **os.environ,
         "DJANGO_DEBUG": "false",
@@ -93,7 +94,14 @@ def test_production_settings_pass_check_deploy_and_send_hsts_and_secure_cookies(
         "DJANGO_ALLOWED_HOSTS": "maniva.digital",
         "EMAIL_HOST": "smtp.maniva.digital",  # without one, mail is caught, and check --deploy warns
     }
-    check = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True)
+    # The shipped copy holds invented sample content, which is the one thing check --deploy flags;
+    # with every placeholder replaced (here: a copy without the flags) nothing is left to report.
+    deploy_check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    check = subprocess.run(deploy_check, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert check.returncode != 0 and "maniva_webapp.E001" in check.stderr, check.stdout + check.stderr
+    assert "identified 1 issue" in check.stderr, check.stderr
+    real_copy = content_write(tmp_path / "site.toml", without_placeholders(shipped_content()))
+    check = subprocess.run(deploy_check, cwd=ROOT, env={**env, "SITE_CONTENT_PATH": str(real_copy)}, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "no issues" in check.stdout
     probe = (
