@@ -309,7 +309,6 @@ class _Problems(list):
         self.append(f"{path or '(top level)'}: {message}")
 
 
-
 def _build(kind: object, raw: object, path: str, problems: _Problems, langs: tuple[str, str]) -> object:
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):  # Optional[X]
