@@ -5,6 +5,7 @@ against its kind's shape, and the worker (job_run) loads it back through the sam
 payload with a missing or unknown key fails where it is built, not in a worker an hour later.
 This module stays cheap to import (web processes enqueue): pywebpush is loaded only to send.
 """
+import functools
 import logging
 import types
 import typing
@@ -70,6 +71,11 @@ def _type_ok(value: object, annotation: object) -> bool:
     return annotation is Any or isinstance(value, annotation)
 
 
+@functools.cache
+def _hints(payload: type) -> dict[str, Any]:
+    return typing.get_type_hints(payload)
+
+
 @dataclass(frozen=True)
 class JobType(Generic[P]):
     payload: type[P]
@@ -92,7 +98,7 @@ class JobType(Generic[P]):
     def check(self, payload: P) -> None:
         if type(payload) is not self.payload:
             raise PayloadInvalid(f"expected a {self.payload.__name__}, got a {type(payload).__name__}")
-        hints = typing.get_type_hints(self.payload)
+        hints = _hints(self.payload)
         for name, value in asdict(payload).items():
             if not _type_ok(value, hints[name]):
                 raise PayloadInvalid(f"{self.payload.__name__}.{name} cannot be {value!r}")
