@@ -58,6 +58,7 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     LeadField("last_activity_at", csv="last activity", inbox=True),
     LeadField("is_spam", csv="spam", inbox=True),
     LeadField("kinds", inbox=True),
+    LeadField("awaiting_reply", inbox=True),
     LeadField("phone", intake=GIVEN),
 )
 INBOX_FIELDS = tuple(f for f in LEAD_FIELDS if f.inbox)

@@ -17,6 +17,14 @@ class LeadStatus(models.TextChoices):
 class FormKind(models.TextChoices):
     CONTACT = "contact", "Contact"
     CONSULTATION = "consultation", "Consultation"
+    EMAIL = "email", "Email"
+
+
+class Direction(models.TextChoices):
+    """Which way a message went: in from the visitor (a form or a mail), or out from staff."""
+
+    IN = "in", "Inbound"
+    OUT = "out", "Outbound"
 
 
 class Lead(models.Model):
@@ -41,10 +49,13 @@ class Lead(models.Model):
     last_subject = models.CharField(max_length=200, blank=True)
     kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    # Set by a genuine inbound mail (contact.inbound), cleared when staff answer.
+    awaiting_reply = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-last_activity_at"]
         indexes = [
+            models.Index(fields=["awaiting_reply", "-last_activity_at"], name="lead_awaiting_recent"),
             models.Index(fields=["status", "-last_activity_at"]),
             models.Index(fields=["is_spam", "-last_activity_at"], name="lead_spam_recent"),
             models.Index(fields=["search_terms", "is_spam", "-last_activity_at"], name="lead_search_recent"),
@@ -88,9 +99,30 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     deliveries_enqueued = models.BooleanField(default=False)
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True, db_index=True)
+    # Conversations by mail (issue 14). A form message keeps these at their defaults.
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
+    )
+    # The mail's Message-ID without angle brackets (or "sha256:<hex>" of the raw bytes when it has
+    # none): one inbound mail stored once. None on form messages; the backend makes a unique index
+    # on a nullable field partial (only string values), so the Nones never collide. Neither the
+    # backend (django-mongodb-backend #543) nor SecantusDB (even with the $type filter) uses a
+    # partial index for a lookup, so the plain index message_mail_id serves the threading lookups.
+    mail_message_id = models.CharField(max_length=250, unique=True, null=True, blank=True)
+    mail_in_reply_to = models.CharField(max_length=250, blank=True)
+    mail_references = models.JSONField(default=list, blank=True)
+    body_full = models.TextField(blank=True)  # the whole text; `message` keeps the trimmed text for display
+    auto_submitted = models.BooleanField(default=False)  # an auto-reply or a bounce
+    attachments = models.JSONField(default=list, blank=True)  # [{"file_id", "filename", "content_type", "size"}]
+    raw_file_id = models.CharField(max_length=40, blank=True)  # GridFS id of the raw RFC 822 bytes
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["lead", "received_at"], name="message_lead_received"),
+            models.Index(fields=["mail_message_id"], name="message_mail_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.email})"
