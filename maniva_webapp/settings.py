@@ -185,6 +185,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Maniva Digital <hello@maniva.digital>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONTACT_NOTIFY_EMAILS = env_list("CONTACT_NOTIFY_EMAILS")
+# Replies to mail about a lead go to reply+<signed token>@INBOUND_EMAIL_DOMAIN (contact.replytoken).
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "inbound.localhost")
 
 # Web push
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
