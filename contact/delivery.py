@@ -11,6 +11,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.template.loader import render_to_string
 
 from contact.models import JobKind, Message, OutboxJob, PushSubscription
 from contact.push import EndpointRefused, SubscriptionGone, push_send
+from contact.replytoken import reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +31,12 @@ class PayloadInvalid(ValueError):
 
 @dataclass(frozen=True)
 class MessagePayload:
-    """Staff notification and visitor confirmation: everything is read from the stored message."""
+    """Staff notification and visitor confirmation: everything is read from the stored message.
+    `mail_message_id` is the mail's Message-ID, made when the job is enqueued so a retry resends
+    the same one ("" on jobs stored before it existed: one is made at send time)."""
 
     message_id: str
+    mail_message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class EmailPayload:
     template: str  # a template name without extension: both .txt and .html are rendered
     context: dict[str, Any] = field(default_factory=dict)
     reply_to: list[str] | None = None
+    # Conversations (issue 14): the Message-ID made at enqueue time (stable across retries), the
+    # thread it answers, the sender's display name (the address stays DEFAULT_FROM_EMAIL), and
+    # whether it is an automatic mail (Auto-Submitted: auto-generated).
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    from_name: str = ""
+    auto_submitted: bool = False
 
 
 Payload = MessagePayload | PushPayload | EmailPayload
@@ -104,13 +117,42 @@ class JobType(Generic[P]):
                 raise PayloadInvalid(f"{self.payload.__name__}.{name} cannot be {value!r}")
 
 
-def _send_mail(*, to: list[str], subject: str, template: str, context: dict, reply_to: list[str] | None = None) -> None:
+def mail_domain() -> str:
+    """The domain of DEFAULT_FROM_EMAIL's address, for the Message-IDs of the mail we send."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or settings.INBOUND_EMAIL_DOMAIN
+
+
+def mail_message_id() -> str:
+    """A new Message-ID (with its angle brackets), made once per mail when its job is enqueued."""
+    return make_msgid(domain=mail_domain())
+
+
+def from_address(display_name: str = "") -> str:
+    """DEFAULT_FROM_EMAIL, under another display name when one is given (properly quoted)."""
+    if not display_name:
+        return settings.DEFAULT_FROM_EMAIL
+    return formataddr((" ".join(display_name.split())[:120], parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
+def _send_mail(
+    *, to: list[str], subject: str, template: str, context: dict, reply_to: list[str] | None = None,
+    message_id: str = "", in_reply_to: str = "", references: list[str] | None = None, from_name: str = "",
+    auto_submitted: bool = False,
+) -> None:
+    headers = {"Message-ID": message_id or mail_message_id()}
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+    if references:
+        headers["References"] = " ".join(references)
+    if auto_submitted:
+        headers["Auto-Submitted"] = "auto-generated"
     mail = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_address(from_name),
         to=to,
         reply_to=reply_to,
+        headers=headers,
     )
     mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     mail.send()
@@ -131,6 +173,8 @@ def deliver_staff_email(payload: MessagePayload) -> None:
         template="contact/email/staff_notification",
         context={"message": message, "lead": message.lead, "lead_url": _lead_url(message)},
         reply_to=[message.email],
+        message_id=payload.mail_message_id,
+        auto_submitted=True,
     )
 
 
@@ -142,6 +186,9 @@ def deliver_visitor_email(payload: MessagePayload) -> None:
         subject="We received your message – Maniva Digital",
         template="contact/email/visitor_confirmation",
         context={"name": message.name, "kind": message.kind},
+        reply_to=[reply_address(lead_id=message.lead_id)] if message.lead_id else None,
+        message_id=payload.mail_message_id,
+        auto_submitted=True,
     )
 
 
@@ -161,7 +208,11 @@ def deliver_push(payload: PushPayload) -> None:
 
 
 def deliver_email(payload: EmailPayload) -> None:
-    _send_mail(to=payload.to, subject=payload.subject, template=payload.template, context=payload.context, reply_to=payload.reply_to)
+    _send_mail(
+        to=payload.to, subject=payload.subject, template=payload.template, context=payload.context, reply_to=payload.reply_to,
+        message_id=payload.message_id, in_reply_to=payload.in_reply_to, references=payload.references,
+        from_name=payload.from_name, auto_submitted=payload.auto_submitted,
+    )
 
 
 JOB_TYPES: dict[JobKind, JobType] = {

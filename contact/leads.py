@@ -213,6 +213,11 @@ def lead_update(*, lead_id, **changes) -> None:
     Lead.objects.filter(pk=lead_id).update(**changes)
 
 
+def lead_awaiting_set(*, lead_id, awaiting: bool) -> None:
+    """A lead awaits our reply (a genuine inbound mail came) or not (staff answered)."""
+    Lead.objects.filter(pk=lead_id).update(awaiting_reply=awaiting)
+
+
 def messages_label(*, lead_id, label: str) -> None:
     """The staff's verdict on every message of a lead ("spam" or "ham"), the spam model's training data."""
     Message.objects.filter(lead_id=lead_id).update(spam_label=label)

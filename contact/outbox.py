@@ -15,7 +15,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type
+from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type, mail_message_id
 from contact.models import JobKind, Lead, Message, OutboxJob, OutboxStatus
 
 __all__ = [
@@ -44,18 +44,24 @@ def job_enqueue(*, kind: JobKind, key: str, payload: Payload | Mapping[str, Any]
 
 def message_emails_enqueue(*, message: Message, lead: Lead | None) -> None:
     """The staff notification and the visitor's confirmation of one stored message, once each."""
-    payload = MessagePayload(message_id=str(message.pk))
-    job_enqueue(kind=JobKind.STAFF_EMAIL, key=f"staff_email:{message.pk}", payload=payload, lead=lead)
-    job_enqueue(kind=JobKind.VISITOR_EMAIL, key=f"visitor_email:{message.pk}", payload=payload, lead=lead)
+    for kind, key in ((JobKind.STAFF_EMAIL, f"staff_email:{message.pk}"), (JobKind.VISITOR_EMAIL, f"visitor_email:{message.pk}")):
+        payload = MessagePayload(message_id=str(message.pk), mail_message_id=mail_message_id())
+        job_enqueue(kind=kind, key=key, payload=payload, lead=lead)
 
 
 def email_enqueue(
     *, key: str, to: list[str], subject: str, template: str, context: dict[str, Any] | None = None,
-    reply_to: list[str] | None = None, lead: Lead | None = None,
+    reply_to: list[str] | None = None, lead: Lead | None = None, message_id: str = "", in_reply_to: str = "",
+    references: list[str] | None = None, from_name: str = "", auto_submitted: bool = False,
 ) -> OutboxJob:
     """A ready-made email: `template` names `<template>.txt` and `<template>.html`, rendered with
-    `context` (JSON values only: it is stored) by the worker. A job with a lead goes when the lead is erased."""
-    payload = EmailPayload(to=list(to), subject=subject, template=template, context=dict(context or {}), reply_to=reply_to)
+    `context` (JSON values only: it is stored) by the worker. A job with a lead goes when the lead is erased.
+    The mail's Message-ID is `message_id` or one made now, stored in the payload: a retry resends it."""
+    payload = EmailPayload(
+        to=list(to), subject=subject, template=template, context=dict(context or {}), reply_to=reply_to,
+        message_id=message_id or mail_message_id(), in_reply_to=in_reply_to, references=list(references or []),
+        from_name=from_name, auto_submitted=auto_submitted,
+    )
     return job_enqueue(kind=JobKind.EMAIL, key=key, payload=payload, lead=lead)
 
 

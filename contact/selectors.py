@@ -20,7 +20,7 @@ from contact.leads import (  # the lead store's reads, for the CRM and analytics
     message_ids_of,
 )
 from contact.mailcatch import NAME_RE
-from contact.models import Lead, Message, OutboxJob, OutboxStatus
+from contact.models import FormKind, Lead, Message, OutboxJob, OutboxStatus
 
 
 def outbox_counts() -> dict[str, int]:
@@ -127,6 +127,23 @@ def messages_of(*, lead_id, fields: tuple[str, ...] = (), oldest_first: bool = F
     order = ("received_at", "pk") if oldest_first else ("-received_at", "-pk")
     messages = Message.objects.filter(lead_id=lead_id).order_by(*order)
     return list(messages.only(*fields) if fields else messages)
+
+
+def lead_thread_headers(*, lead_id) -> tuple[str, list[str]]:
+    """In-Reply-To and References (each with angle brackets) for a new mail to this lead: it answers
+    the lead's latest mail, either way, whose own references it carries on (the last 10)."""
+    last = (
+        Message.objects.filter(lead_id=lead_id, kind=FormKind.EMAIL, mail_message_id__isnull=False)
+        .exclude(mail_message_id__startswith="sha256:")  # a mail without a Message-ID of its own
+        .order_by("-received_at", "-pk")
+        .only("mail_message_id", "mail_references")
+        .first()
+    )
+    if last is None:
+        return "", []
+    ids = [*(str(r) for r in last.mail_references or []), last.mail_message_id]
+    wrapped = [f"<{i.strip().strip('<>')}>" for i in ids if i and i.strip().strip("<>")]
+    return wrapped[-1], wrapped[-10:]
 
 
 def message_collection_name() -> str:

@@ -2,6 +2,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,9 +12,10 @@ from pymongo.errors import PyMongoError
 
 from contact import ratelimit
 from contact.meta import RequestMeta
-from contact.models import FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
+from contact.models import Direction, FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
 from contact.leads import (  # the lead store; demo data is written through it as well
     INTAKE_FIELDS,
+    lead_awaiting_set,
     lead_document,
     lead_email_taken,
     lead_record_message,
@@ -222,6 +224,35 @@ def lead_contacted(*, lead: Lead, at: datetime) -> None:
         changes["status"] = LeadStatus.CONTACTED
     if changes:
         lead_update(lead_id=lead.pk, **changes)
+
+
+def reply_record(
+    *, lead: Lead, sender_user: AbstractBaseUser, subject: str, body: str, mail_message_id: str, at: datetime,
+    in_reply_to: str = "", references: list[str] | None = None,
+) -> Message:
+    """A staff reply on the lead's conversation (direction out, the full body), stored before its mail
+    is enqueued; the lead no longer awaits our reply. `mail_message_id` is the mail's Message-ID
+    (stored without its angle brackets, as inbound mail's are, so an answer threads to it). Not
+    counted in the lead's messages (those are the visitor's) and never notified about."""
+    staff_name = sender_user.get_full_name() or sender_user.get_username()
+    message = message_insert(
+        lead=lead,
+        kind=FormKind.EMAIL,
+        direction=Direction.OUT,
+        sender_user=sender_user,
+        name=staff_name[:120],
+        email=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        subject=subject[:200],
+        message=body,
+        body_full=body,
+        mail_message_id=mail_message_id.strip().strip("<>"),
+        mail_in_reply_to=in_reply_to.strip().strip("<>"),
+        mail_references=[r.strip().strip("<>") for r in references or []],
+        received_at=at,
+        deliveries_enqueued=True,  # nothing to deliver about it: the reply is its own mail
+    )
+    lead_awaiting_set(lead_id=lead.pk, awaiting=False)
+    return message
 
 
 def lead_assignee_set(*, lead: Lead, assignee: AbstractBaseUser | None) -> None:

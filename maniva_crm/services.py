@@ -1,7 +1,7 @@
 """Writes of the CRM. Each change is one single-document write followed by its audit entry,
 so a crash between the two loses at most the entry, never half a change (transactions are a
 no-op on this backend)."""
-import uuid
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,7 +14,9 @@ from analytics.services import person_forget
 from contact import selectors as contact_selectors
 from contact import services as contact_services
 from contact.models import Lead, LeadStatus, OutboxJob, PushSubscription
+from contact.delivery import mail_message_id
 from contact.outbox import email_enqueue, push_enqueue
+from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
 from maniva_crm.models import AuditAction, AuditEntry, Note
 
@@ -120,19 +122,37 @@ def lead_assign(*, lead: Lead, assignee: AbstractBaseUser | None, actor: Abstrac
 
 
 def lead_reply(*, lead: Lead, subject: str, body: str, actor: AbstractBaseUser) -> OutboxJob:
-    """Email the visitor through the outbox, with Reply-To the staff member; marks the lead contacted."""
-    reply_to = [actor.email] if actor.email else None
+    """Email the visitor through the outbox and put the reply on the lead's conversation; marks the
+    lead contacted. The mail comes from DEFAULT_FROM_EMAIL under the staff member's name, with a
+    Message-ID made now (a retry resends it), threaded to the lead's latest mail, and Reply-To the
+    lead's own reply address, so the answer comes back to this lead, not to one person's mailbox."""
+    staff = actor.get_full_name() or actor.get_username()
+    brand = parseaddr(settings.DEFAULT_FROM_EMAIL)[0]
+    message_id = mail_message_id()
+    in_reply_to, references = contact_selectors.lead_thread_headers(lead_id=lead.pk)
+    now = timezone.now()
+    record = contact_services.reply_record(
+        lead=lead, sender_user=actor, subject=subject, body=body, mail_message_id=message_id, at=now,
+        in_reply_to=in_reply_to, references=references,
+    )
     job = email_enqueue(
-        key=f"reply:{lead.pk}:{uuid.uuid4().hex}",
+        key=f"reply:{record.pk}",
         to=[lead.email],
         subject=subject,
         template="maniva_crm/email/reply",
-        context={"name": lead.name, "body": body, "staff": actor.get_full_name() or actor.get_username()},
-        reply_to=reply_to,
+        context={"name": lead.name, "body": body, "staff": staff},
+        reply_to=[reply_address(lead_id=lead.pk)],
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        from_name=f"{staff} ({brand})" if brand else staff,
         lead=lead,
     )
-    contact_services.lead_contacted(lead=lead, at=timezone.now())
-    audit_record(actor=actor, action=AuditAction.REPLY, lead=lead, details={"job_id": str(job.pk), "subject": subject})
+    contact_services.lead_contacted(lead=lead, at=now)
+    audit_record(
+        actor=actor, action=AuditAction.REPLY, lead=lead,
+        details={"job_id": str(job.pk), "subject": subject, "message_id": str(record.pk)},
+    )
     lead.refresh_from_db()
     return job
 
