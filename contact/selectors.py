@@ -146,6 +146,50 @@ def lead_thread_headers(*, lead_id) -> tuple[str, list[str]]:
     return wrapped[-1], wrapped[-10:]
 
 
+# Served inline-safe types keep their type; anything else (HTML, SVG, scripts, unknown) is served
+# as application/octet-stream. Every download is an attachment with nosniff besides.
+ATTACHMENT_SAFE_TYPES = frozenset({
+    "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "text/csv",
+    "application/zip", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+})
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    filename: str
+    content_type: str  # safe to send: one of ATTACHMENT_SAFE_TYPES or application/octet-stream
+    data: bytes
+
+
+def lead_attachment_get(*, lead_id, file_id: str) -> AttachmentFile | None:
+    """An attachment's bytes, only when `file_id` is an attachment of a message of this lead (so an
+    id from elsewhere, a raw mail's id or another lead's file, is never served); else None."""
+    if not ObjectId.is_valid(str(lead_id)) or not isinstance(file_id, str) or not ObjectId.is_valid(file_id):
+        return None
+    lead_column = Message._meta.get_field("lead").column
+    attachments_column = Message._meta.get_field("attachments").column
+    doc = message_collection().find_one(
+        {lead_column: ObjectId(str(lead_id)), f"{attachments_column}.file_id": file_id}, {attachments_column: 1}
+    )
+    meta = next((a for a in (doc or {}).get(attachments_column) or [] if a.get("file_id") == file_id), None)
+    if meta is None:
+        return None
+    from contact.inbound import mail_file_read  # GridFS, the inbound path's store of files
+
+    data = mail_file_read(file_id=file_id)
+    if data is None:
+        return None
+    content_type = str(meta.get("content_type", "")).lower()
+    return AttachmentFile(
+        filename=str(meta.get("filename") or "attachment"),
+        content_type=content_type if content_type in ATTACHMENT_SAFE_TYPES else "application/octet-stream",
+        data=data,
+    )
+
+
 def message_collection_name() -> str:
     return Message._meta.db_table
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("leads/<str:pk>/tags/", lead.lead_tags, name="lead_tags"),
     path("leads/<str:pk>/assign/", lead.lead_assign, name="lead_assign"),
     path("leads/<str:pk>/reply/", lead.lead_reply, name="lead_reply"),
+    path("leads/<str:pk>/attachments/<str:file_id>/", lead.lead_attachment, name="lead_attachment"),
     path("leads/<str:pk>/export.json", gdpr.lead_export, name="lead_export"),
     path("leads/<str:pk>/erase/", gdpr.lead_erase, name="lead_erase"),
 ]

@@ -6,11 +6,11 @@ from bson import ObjectId
 from django.conf import settings
 
 from contact.models import Lead, OutboxStatus
-from contact.selectors import lead_get, messages_of, outbox_statuses
+from contact.selectors import lead_attachment_get, lead_get, messages_of, outbox_statuses
 from maniva_crm.audit import audit_entry_text
 from maniva_crm.models import AuditAction, AuditEntry, Note
 
-__all__ = ["TimelineItem", "lead_get", "lead_timeline", "messages_of"]
+__all__ = ["TimelineItem", "lead_attachment_get", "lead_conversation", "lead_get", "lead_timeline", "messages_of"]
 
 
 @dataclass
@@ -32,6 +32,12 @@ def _reply_state(status: str | None) -> str:
     if status == OutboxStatus.PENDING:
         return "not sent yet"
     return ""
+
+
+def lead_conversation(*, lead: Lead) -> list:
+    """One conversation: the visitor's form messages, inbound mail and staff replies, oldest first
+    (ties by id, so two stored in one millisecond keep their order)."""
+    return messages_of(lead_id=lead.pk, oldest_first=True)
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineItem]:

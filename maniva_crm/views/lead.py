@@ -3,11 +3,11 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.http import content_disposition_header
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from contact.models import Lead, LeadStatus, SpamLabel
-from contact.selectors import messages_of
 from maniva_crm import selectors, services
 from maniva_crm.forms import AssignForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
 from maniva_crm.permissions import crm_can
@@ -24,7 +24,7 @@ def lead_or_404(pk: str) -> Lead:
 def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     return {
         "lead": lead,
-        "messages_sent": messages_of(lead_id=lead.pk),
+        "conversation": selectors.lead_conversation(lead=lead),
         "timeline": selectors.lead_timeline(lead=lead),
         "status_form": forms.get("status_form") or StatusForm(initial={"status": lead.status}),
         "note_form": forms.get("note_form") or NoteForm(),
@@ -118,3 +118,19 @@ def _reply(request: HttpRequest, lead: Lead, data: dict) -> None:
 @staff_required()
 def lead_reply(request: HttpRequest, pk: str) -> HttpResponse:
     return _lead_post(request, pk, ReplyForm, "reply_form", _reply)
+
+
+@require_GET
+@staff_required()
+def lead_attachment(request: HttpRequest, pk: str, file_id: str) -> HttpResponse:
+    """An attachment of one of this lead's mails, always as a download: never rendered by the browser."""
+    lead = lead_or_404(pk)
+    attachment = selectors.lead_attachment_get(lead_id=lead.pk, file_id=file_id)
+    if attachment is None:
+        raise Http404("No such attachment")
+    response = HttpResponse(attachment.data, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -64,3 +64,82 @@ def test_a_staff_reply_is_on_the_conversation_and_clears_awaiting(sales, smtp_se
     job_run(job)
     mail = smtp_server.wait_for(1)[0]
     assert mail["In-Reply-To"] == "<abc@mail.example.com>"
+
+
+def test_the_lead_page_shows_one_conversation_in_order(sales_client, sales):
+    lead = make_message(subject="Form question", message="Our bakery needs a site.", ago=timedelta(hours=3)).lead
+    services.lead_reply(lead=lead, subject="Re: Form question", body="Hello Ana,\nhere is our first plan.", actor=sales)
+    Message.objects.filter(lead=lead, direction=Direction.OUT).update(received_at=timezone.now() - timedelta(hours=2))
+    inbound_mail(lead=lead, body="Thanks, <b>looks</b> good!\n> Hello Ana,\n> here is our first plan.",
+                 mail_id="in1@mail.example.com", ago=timedelta(hours=1))
+    page = sales_client.get(lead.get_absolute_url()).content.decode()
+    conversation = page[page.index("Conversation"):]
+    form, reply, answer = (conversation.index(text) for text in (
+        "Our bakery needs a site.", "here is our first plan.", "Thanks, &lt;b&gt;looks&lt;/b&gt; good!"))
+    assert form < reply < answer
+    assert "sam</strong> replied by email" in conversation and "wrote by email" in conversation
+    assert "crm-msg-out" in conversation and "crm-msg-in" in conversation
+    assert "Show the full mail" in conversation and "&gt; here is our first plan." in conversation  # the full body, escaped
+    assert "<b>looks" not in page
+
+
+def test_messages_stored_in_one_millisecond_keep_their_order(sales_client, sales):
+    lead = make_message(ago=timedelta(hours=1)).lead
+    at = timezone.now()
+    for n in range(3):
+        inbound_mail(lead=lead, body=f"mail number {n}", mail_id=f"same{n}@mail.example.com")
+    Message.objects.filter(lead=lead, kind="email").update(received_at=at)
+    page = sales_client.get(lead.get_absolute_url()).content.decode()
+    assert page.index("mail number 0") < page.index("mail number 1") < page.index("mail number 2")
+
+
+@pytest.fixture
+def attachments(db):
+    from contact.inbound import mail_file_put
+
+    lead = make_message().lead
+    other = make_message(email="other@example.com").lead
+    files = {
+        "pdf": mail_file_put(data=b"%PDF-1.4 quote", filename="quote.pdf", content_type="application/pdf"),
+        "html": mail_file_put(data=b"<script>alert(1)</script>", filename="page.html", content_type="text/html"),
+        "raw": mail_file_put(data=b"Subject: raw\r\n\r\nraw mail", filename="raw.eml", content_type="message/rfc822"),
+        "other": mail_file_put(data=b"other lead's secret", filename="secret.pdf", content_type="application/pdf"),
+    }
+    meta = lambda key, name, ctype, size: {"file_id": files[key], "filename": name, "content_type": ctype, "size": size}  # noqa: E731
+    inbound_mail(lead=lead, body="see attached", mail_id="att@mail.example.com", raw_file_id=files["raw"],
+                 attachments=[meta("pdf", "quote \"final\".pdf", "application/pdf", 14), meta("html", "page.html", "text/html", 25)])
+    inbound_mail(lead=other, body="mine", mail_id="other@mail.example.com", attachments=[meta("other", "secret.pdf", "application/pdf", 19)])
+    return lead, other, files
+
+
+def attachment_url(lead, file_id: str) -> str:
+    return f"{lead.get_absolute_url()}attachments/{file_id}/"
+
+
+def test_staff_download_an_attachment_as_a_file_with_a_safe_type(sales_client, attachments):
+    lead, _, files = attachments
+    page = sales_client.get(lead.get_absolute_url()).content.decode()
+    assert attachment_url(lead, files["pdf"]) in page and "quote &quot;final&quot;.pdf" in page
+    response = sales_client.get(attachment_url(lead, files["pdf"]))
+    assert response.status_code == 200 and b"".join(response) == b"%PDF-1.4 quote"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    html = sales_client.get(attachment_url(lead, files["html"]))
+    assert html.status_code == 200 and html["Content-Type"] == "application/octet-stream"
+    assert html["Content-Disposition"] == 'attachment; filename="page.html"'
+
+
+def test_an_attachment_is_served_only_through_its_own_lead_and_only_to_staff(client, sales_client, attachments, roles):
+    from tests.maniva_crm.conftest import make_user
+
+    lead, other, files = attachments
+    assert sales_client.get(attachment_url(lead, files["other"])).status_code == 404  # another lead's file
+    assert sales_client.get(attachment_url(other, files["other"])).status_code == 200
+    assert sales_client.get(attachment_url(lead, files["raw"])).status_code == 404  # the raw mail is not an attachment
+    assert sales_client.get(attachment_url(lead, "not-an-id")).status_code == 404
+    assert sales_client.get(attachment_url(lead, "0" * 24)).status_code == 404
+    sales_client.logout()
+    assert client.get(attachment_url(lead, files["pdf"])).status_code == 302  # to the login page
+    client.force_login(make_user("norole"))  # staff, but without a CRM role
+    assert client.get(attachment_url(lead, files["pdf"])).status_code == 403
