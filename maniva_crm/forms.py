@@ -34,6 +34,7 @@ class InboxFilterForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     spam = forms.ChoiceField(required=False, choices=[("hide", "Hide spam"), ("only", "Only spam"), ("any", "With spam")])
     sort = forms.ChoiceField(required=False, choices=[(key, key.title()) for key in SORTS])
+    awaiting = forms.BooleanField(required=False, label="Awaiting our reply")
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff: list | None = None, **kwargs) -> None:
@@ -54,6 +55,7 @@ class InboxFilterForm(forms.Form):
             date_to=data.get("date_to"),
             spam=data.get("spam") or "hide",
             sort=data.get("sort") or "recent",
+            awaiting="1" if data.get("awaiting") else "",
         )
 
     def page(self) -> int:

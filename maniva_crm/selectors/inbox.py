@@ -48,6 +48,7 @@ class InboxFilters:
     date_to: date | None = None
     spam: str = "hide"  # "hide", "only", "any"
     sort: str = "recent"
+    awaiting: str = ""  # "1": only leads awaiting our reply (an inbound mail not answered yet)
 
     def as_query(self) -> dict[str, str]:
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -158,6 +159,8 @@ def inbox_match(filters: InboxFilters, *, terms: list[str] | None = None, with_s
         match["country"] = filters.country.upper()
     if filters.kind:
         match["kinds"] = filters.kind
+    if filters.awaiting:
+        match[Lead._meta.get_field("awaiting_reply").column] = True
     created: dict = {}
     if filters.date_from:
         created["$gte"] = datetime.combine(filters.date_from, time.min, dt_timezone.utc)

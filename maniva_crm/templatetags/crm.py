@@ -36,6 +36,8 @@ def _inbox_row(lead) -> str:
     name = escape(lead.name)
     company = f" · {escape(lead.company)}" if lead.company else ""
     spam = ' <span class="badge status-spam">spam</span>' if lead.is_spam and lead.status != "spam" else ""
+    if lead.awaiting_reply:
+        spam += ' <span class="badge crm-awaiting">awaiting our reply</span>'
     tags = "".join(f'<span class="badge text-bg-light">{escape(tag)}</span> ' for tag in lead.tags)
     return (
         f'<tr><td><input type="checkbox" class="form-check-input lead-select" name="ids" value="{escape(lead.id)}" aria-label="Select {name}"></td>'

@@ -143,3 +143,19 @@ def test_an_attachment_is_served_only_through_its_own_lead_and_only_to_staff(cli
     assert client.get(attachment_url(lead, files["pdf"])).status_code == 302  # to the login page
     client.force_login(make_user("norole"))  # staff, but without a CRM role
     assert client.get(attachment_url(lead, files["pdf"])).status_code == 403
+
+
+def test_the_inbox_filters_leads_awaiting_our_reply(sales_client, sales):
+    from maniva_crm.selectors import InboxFilters, inbox_page
+
+    waiting = make_message(email="waiting@example.com", name="Wanda Waiting").lead
+    make_message(email="quiet@example.com", name="Quentin Quiet")
+    lead_awaiting_set(lead_id=waiting.pk, awaiting=True)
+    assert [row.id for row in inbox_page(filters=InboxFilters(awaiting="1")).rows] == [str(waiting.pk)]
+    assert len(inbox_page(filters=InboxFilters()).rows) == 2
+    page = sales_client.get("/crm/?awaiting=1").content.decode()
+    assert "Wanda Waiting" in page and "Quentin Quiet" not in page and "awaiting our reply</span>" in page
+    assert 'name="awaiting" value="1" id="id_awaiting" checked' in page
+    assert "Quentin Quiet" in sales_client.get("/crm/").content.decode()
+    services.lead_reply(lead=waiting, subject="Re", body="Answered.", actor=sales)
+    assert inbox_page(filters=InboxFilters(awaiting="1")).rows == []
