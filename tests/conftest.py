@@ -1,18 +1,22 @@
-import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message as EmailMessage
+from http.server import ThreadingHTTPServer
+from io import StringIO
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.db import connection
 
-from contact.forms import signed_form_timestamp
 from contact.ratelimit import COLLECTION as RATELIMIT_COLLECTION, local_reset
+from maniva_crm.services import MANAGERS, SALES, roles_ensure
 from tests.dbserver import SERVER
+from tests.factories import make_user
+from tests.helpers import SocketController, bound_socket
+from tests.pushservice import PushService, push_handler
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,12 +24,6 @@ def collected_static() -> None:
     """Production settings serve hashed static files from a manifest: collect them once, into the
     suite's own DJANGO_STATIC_ROOT (set by tests/dbserver.py, inherited by server subprocesses)."""
     call_command("collectstatic", "--noinput", verbosity=0)
-
-
-# Rate-limit windows are fixed: aligned to multiples of their length since the epoch. A test that
-# counts hits in one window fails if a window boundary falls between its requests (with 600 s, once
-# in a few thousand runs). Boundaries of this one fall in 2001 and 2033.
-NO_EDGE_WINDOW = 10**9
 
 
 @pytest.fixture
@@ -70,26 +68,6 @@ class _Handler:
         return "250 OK"
 
 
-def bound_socket() -> socket.socket:
-    """A socket bound to a port the kernel picked, not yet listening: connecting to it is refused, as
-    to a server that is down, and no other process can take the port before a server listens on it
-    (a port number chosen first and bound later by someone else is a race)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-class SocketController(Controller):
-    """aiosmtpd's Controller serving on a socket bound beforehand (see bound_socket)."""
-
-    def __init__(self, handler, sock: socket.socket, **kwargs) -> None:
-        self.sock = sock
-        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
-
-    def _create_server(self):
-        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
-
-
 @pytest.fixture
 def smtp_server(settings) -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on a port of its own; Django's SMTP backend sends to it."""
@@ -104,19 +82,50 @@ def smtp_server(settings) -> Iterator[Mailbox]:
     controller.stop()
 
 
-def form_data(**overrides) -> dict:
-    """What a visitor's browser posts: their answers plus the form's hidden fields."""
-    import uuid
+# Staff with the CRM's roles (tests/factories.make_user makes others).
+@pytest.fixture
+def roles(db) -> None:
+    """The groups a migration creates; the test database is flushed between tests, so make them again."""
+    roles_ensure()
 
-    data = {
-        "name": "Ana Souza",
-        "email": "ana@Example.COM",
-        "subject": "New website for our bakery",
-        "message": "Hello! We need a new website with online ordering for our two shops.",
-        "consent": "on",
-        "website": "",
-        "form_ts": signed_form_timestamp(time.time() - 30),
-        "idem": uuid.uuid4().hex,
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+
+@pytest.fixture
+def sales(roles):
+    return make_user("sam", role=SALES)
+
+
+@pytest.fixture
+def manager(roles):
+    return make_user("mia", role=MANAGERS)
+
+
+@pytest.fixture
+def sales_client(client, sales):
+    client.force_login(sales)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def push_service(settings, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    service = PushService(origin=f"http://127.0.0.1:{server.server_port}")
+    # Pushes go to public https endpoints only: this local service is let in by name, here and in
+    # any process a test starts (tests/stack.py passes the environment on).
+    settings.PUSH_ENDPOINT_ALLOW = [service.origin]
+    monkeypatch.setenv("PUSH_ENDPOINT_ALLOW", service.origin)
+    server.RequestHandlerClass = push_handler(service)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    out = StringIO()
+    call_command("webpush_keys", stdout=out)
+    keys = dict(line.split("=", 1) for line in out.getvalue().split())
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = keys["VAPID_PUBLIC_KEY"], keys["VAPID_PRIVATE_KEY"]
+    yield service
+    server.shutdown()
+    server.server_close()

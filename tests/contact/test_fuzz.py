@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from contact.models import Message
-from tests.conftest import form_data
+from tests.factories import form_data
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FIELDS = ["name", "email", "subject", "message", "phone", "company", "budget", "consent", "topic", "preferred_date", "time_window"]
@@ -19,10 +19,11 @@ junk = st.one_of(
 @hyp_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(path=st.sampled_from(["/contact/", "/consultation/", "/crm/login/"]), fields=st.dictionaries(st.sampled_from(FIELDS + ["email[$ne]", "name[]"]), junk, max_size=8))
 def test_random_posts_never_500_and_store_only_valid_messages(django_client, path, fields):
+    before = Message.objects.count()
     response = django_client.post(path, fields)
     assert response.status_code in (200, 302, 400, 429)
-    if response.status_code != 302:
-        assert not Message.objects.filter(idempotency_key=fields.get("idem", "-")).exists()
+    stored = response.status_code == 302 and path != "/crm/login/"  # a form sent back with errors stores nothing
+    assert Message.objects.count() == before + stored
 
 
 @hyp_settings(max_examples=max(EXAMPLES // 3, 50), deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

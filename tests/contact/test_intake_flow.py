@@ -5,7 +5,7 @@ from django.core.management import call_command
 from pymongo import MongoClient
 
 from contact.models import Message
-from tests.conftest import form_data
+from tests.factories import form_data
 
 
 def _raw_messages():

@@ -1,5 +1,5 @@
 from contact.models import Lead, Message
-from tests.conftest import form_data
+from tests.factories import form_data
 
 
 def test_returning_visitor_joins_their_lead(client, db):

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from contact.checks import mail_check
 from contact.mailcatch import BACKEND, NAME_RE, CatchingEmailBackend
-from tests.conftest import form_data
+from tests.factories import form_data
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from contact.models import OutboxJob, OutboxStatus
 from contact.outbox import email_enqueue, job_claim, job_enqueue, retry_delay
 from contact.worker import jobs_run_due
-from tests.conftest import form_data
+from tests.factories import form_data
 
 
 def test_smtp_refusing_for_a_while_then_accepting_delivers_everything_once(client, db, smtp_server, settings):

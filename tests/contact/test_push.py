@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from contact.models import OutboxJob, OutboxStatus, PushSubscription
 from contact.worker import jobs_run_due
-from tests.conftest import form_data
+from tests.factories import form_data
 
 
 def _staff_device(push_service, name: str, username: str = "sam") -> PushSubscription:

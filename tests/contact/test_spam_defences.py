@@ -4,7 +4,8 @@ import pytest
 
 from contact.models import Lead, LeadStatus, Message, OutboxJob
 from contact.forms import signed_form_timestamp
-from tests.conftest import NO_EDGE_WINDOW, form_data
+from tests.factories import form_data
+from tests.helpers import NO_EDGE_WINDOW
 
 
 def _post(client, **overrides):

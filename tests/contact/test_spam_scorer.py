@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from contact.models import Message
-from tests.conftest import form_data
+from tests.factories import form_data
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 released = threading.Event()

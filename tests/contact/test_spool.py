@@ -2,7 +2,8 @@
 from contact.models import Message, OutboxJob
 from contact.spool import spool_pending
 from contact.worker import worker_tick
-from tests.conftest import NO_EDGE_WINDOW, form_data
+from tests.factories import form_data
+from tests.helpers import NO_EDGE_WINDOW
 
 
 def test_submissions_while_the_database_is_down_are_spooled_then_replayed_once(client, db, db_server, smtp_server):

@@ -15,7 +15,7 @@ from maniva_crm.audit import audit_record
 from maniva_webapp.db_backend import compiler as compat
 from maniva_webapp.db_backend.pipeline import dotted_pipeline, is_embedded_server
 from tests.dbserver import SERVER
-from tests.maniva_crm.conftest import make_message, make_user
+from tests.factories import make_message, make_user
 
 CONDITION = {"$cond": {"if": {"$eq": ["$a", None]}, "then": {}, "else": {"x": 1}}}
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from contact.forms import signed_form_timestamp
 from contact.models import Message, OutboxJob, OutboxStatus, PushSubscription
-from tests.conftest import SocketController, bound_socket
+from tests.helpers import SocketController, bound_socket
 from tests.stack import Stack, Visitor, stack_env
 
 STAFF = "team@maniva.test"

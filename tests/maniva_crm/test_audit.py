@@ -9,7 +9,7 @@ from maniva_crm import services
 from maniva_crm.audit import audit_entry_text, audit_record
 from maniva_crm.models import AuditAction, AuditEntry
 from maniva_crm.selectors import lead_timeline
-from tests.maniva_crm.conftest import make_message
+from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from maniva_crm.backends import ThrottledModelBackend
 from maniva_crm.services import MANAGERS, SALES
-from tests.maniva_crm.conftest import make_user
+from tests.factories import make_user
 
 
 def fresh(user):
@@ -70,7 +70,7 @@ def test_inactive_anonymous_and_object_permissions_are_empty(mixed):
 
 
 def test_superuser_has_every_permission(db):
-    admin = get_user_model().objects.create_superuser("root", "root@maniva.test", "a-long-test-password-42")
+    admin = make_user("root", superuser=True)
     permissions = ThrottledModelBackend().get_all_permissions(fresh(admin))
     assert permissions == ModelBackend().get_all_permissions(fresh(admin))
     assert len(permissions) == Permission.objects.count()

@@ -9,7 +9,7 @@ from pytest_django.live_server_helper import LiveServer
 from contact.models import Lead, OutboxJob
 from maniva_crm.models import Note
 from maniva_crm.services import MANAGERS, roles_ensure
-from tests.maniva_crm.conftest import PASSWORD, make_message, make_user
+from tests.factories import PASSWORD, make_message, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -19,8 +19,8 @@ from maniva_crm.login_throttle import (
     login_throttle_check,
 )
 from maniva_crm.services import SALES
-from tests.conftest import NO_EDGE_WINDOW
-from tests.maniva_crm.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
+from tests.helpers import NO_EDGE_WINDOW
 
 pytestmark = pytest.mark.django_db
 IP, OTHER_IP = "203.0.113.10", "198.51.100.20"

@@ -9,8 +9,7 @@ from django.urls import reverse
 from contact.mailcatch import BACKEND
 from contact.selectors import caught_mail_get
 from maniva_crm import services
-from tests.conftest import form_data
-from tests.maniva_crm.conftest import make_message
+from tests.factories import form_data, make_message
 
 HOSTILE = "<script>alert(1)</script> & Co"
 

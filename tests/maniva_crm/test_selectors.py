@@ -6,7 +6,7 @@ from django.utils import timezone
 from contact.models import Lead
 from maniva_crm import selectors, services
 from maniva_crm.selectors import InboxFilters, inbox_page
-from tests.maniva_crm.conftest import make_message
+from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from contact.replytoken import reply_address
 from maniva_crm import services
 from maniva_crm.permissions import crm_permissions
 from maniva_crm.models import AuditAction, AuditEntry, Note
-from tests.maniva_crm.conftest import make_message, make_user
+from tests.factories import make_message, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from contact.models import Lead, Message, OutboxJob, PushSubscription
 from maniva_crm.models import AuditEntry, Note
 from maniva_crm.views.export import csv_cell
-from tests.conftest import NO_EDGE_WINDOW
-from tests.maniva_crm.conftest import PASSWORD, make_message, make_user
+from tests.factories import PASSWORD, make_message, make_user
+from tests.helpers import NO_EDGE_WINDOW
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -70,9 +70,7 @@ def test_manager_can_do_everything(manager_client, lead):
 
 
 def test_superuser_needs_no_group(client, lead):
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.create_superuser("root", "root@maniva.test", PASSWORD))
+    client.force_login(make_user("root", superuser=True))
     assert client.get(reverse("crm:audit")).status_code == 200
 
 

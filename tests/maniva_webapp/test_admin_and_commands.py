@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command, get_commands
 
-from tests.conftest import form_data
+from tests.factories import form_data
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_APPS = {"contact", "maniva_crm", "analytics", "maniva_webapp"}

@@ -5,14 +5,14 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from maniva_crm.services import SALES, roles_ensure
-from tests.maniva_crm.conftest import PASSWORD, make_message, make_user
+from tests.factories import make_message, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superuser_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@maniva.test", PASSWORD))
+def superuser_client(client, db):
+    client.force_login(make_user("root", superuser=True))
     return client
 
 

@@ -19,7 +19,7 @@ from contact.models import Lead
 from maniva_crm.models import AuditEntry
 from maniva_crm.services import ROLE_PERMISSIONS
 from tests.dbserver import SERVER
-from tests.maniva_crm.conftest import make_message
+from tests.factories import make_message
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -129,7 +129,7 @@ def test_404_page_is_branded(client, db):
 
 def test_403_page_has_the_site_layout_for_a_sales_user_on_a_managers_page(client, db):
     from maniva_crm.services import SALES, roles_ensure
-    from tests.maniva_crm.conftest import make_user
+    from tests.factories import make_user
 
     roles_ensure()
     client.force_login(make_user("sam", role=SALES))

@@ -12,8 +12,8 @@ from contact.models import OutboxJob
 from contact.worker import jobs_run_due
 from maniva_crm.login_throttle import LoginThrottled
 from maniva_crm.services import MANAGERS, SALES
-from tests.conftest import NO_EDGE_WINDOW
-from tests.maniva_crm.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
+from tests.helpers import NO_EDGE_WINDOW
 
 pytestmark = pytest.mark.django_db
 

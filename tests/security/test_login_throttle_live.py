@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from tests.dbserver import SERVER, free_port
-from tests.maniva_crm.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 from tests.stack import Stack, stack_env
 
 ATTACKER, VICTIM = "127.0.0.2", "127.0.0.1"

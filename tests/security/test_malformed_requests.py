@@ -8,8 +8,7 @@ import pytest
 from django.test import Client
 
 from contact.models import Message, PushSubscription
-from tests.conftest import form_data
-from tests.maniva_crm.conftest import make_user, sales_client  # noqa: F401  (a logged-in Sales user)
+from tests.factories import form_data, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF_SECRET = "a" * 32

@@ -23,8 +23,7 @@ from django.utils import timezone
 from contact.models import OutboxJob, OutboxStatus, PushSubscription
 from contact.push_endpoint import EndpointRefused, pinned_session, push_endpoint_check
 from contact.worker import jobs_run_due
-from tests.conftest import form_data
-from tests.maniva_crm.conftest import sales_client  # noqa: F401  (a logged-in Sales user)
+from tests.factories import form_data
 
 KEYS = {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", "auth": "tBHItJI5svbpez7KI4CCXg"}
 PUBLIC = "93.184.215.14"

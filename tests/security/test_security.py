@@ -12,8 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from contact.models import Message
 from contact.worker import jobs_run_due
-from tests.conftest import form_data
-from tests.maniva_crm.conftest import make_message, make_user
+from tests.factories import form_data, make_message, make_user
 from tests.maniva_webapp.content_files import content_write, shipped_content, without_placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,7 +168,7 @@ def test_nosql_shaped_crm_input_is_harmless(lead_id, manager_client):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"])
 def test_login_refuses_open_redirects(client, manager, target):
-    from tests.maniva_crm.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     response = client.post(f"/crm/login/?next={target}", {"username": manager.username, "password": PASSWORD, "next": target})
     assert response.status_code == 302
