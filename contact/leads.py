@@ -218,6 +218,40 @@ def lead_awaiting_set(*, lead_id, awaiting: bool) -> None:
     Lead.objects.filter(pk=lead_id).update(awaiting_reply=awaiting)
 
 
+def lead_mail_received(*, lead_id, at: datetime) -> None:
+    """A genuine inbound mail on a lead (contact.inbound): it awaits our reply, and its last activity
+    moves to `at` (never back), in one update."""
+    lead_collection().update_one({"_id": lead_id}, {"$set": {"awaiting_reply": True}, "$max": {"last_activity_at": at}})
+
+
+def lead_by_email(*, email: str) -> Lead | None:
+    return Lead.objects.filter(email=email).first()
+
+
+def message_by_mail_id(*, mail_id: str) -> Message | None:
+    """The message stored under a mail's Message-ID (or raw-bytes hash), through index message_mail_id."""
+    return Message.objects.filter(mail_message_id=mail_id).first()
+
+
+def lead_ids_by_mail_ids(*, mail_ids: list[str], direction: str) -> list:
+    """The leads of messages of one direction whose Message-ID is among `mail_ids`, in the order of
+    `mail_ids` (the In-Reply-To first, then the References newest first)."""
+    found = dict(
+        Message.objects.filter(mail_message_id__in=mail_ids, direction=direction, lead__isnull=False).values_list(
+            "mail_message_id", "lead_id"
+        )
+    )
+    return [found[mail_id] for mail_id in mail_ids if mail_id in found]
+
+
+def mail_file_ids_of(*, lead_id) -> list[str]:
+    """The GridFS files of a lead's messages (raw mails and attachments), for an erasure."""
+    ids = []
+    for raw_file_id, attachments in Message.objects.filter(lead_id=lead_id).values_list("raw_file_id", "attachments"):
+        ids.extend(file_id for file_id in [raw_file_id, *(a.get("file_id", "") for a in attachments or [])] if file_id)
+    return ids
+
+
 def messages_label(*, lead_id, label: str) -> None:
     """The staff's verdict on every message of a lead ("spam" or "ham"), the spam model's training data."""
     Message.objects.filter(lead_id=lead_id).update(spam_label=label)

@@ -1,6 +1,7 @@
 """Writes of the intake: one submission in, a lead and a message stored, deliveries enqueued."""
 import logging
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
@@ -22,6 +23,7 @@ from contact.leads import (  # the lead store; demo data is written through it a
     lead_update,
     lead_upsert,
     leads_insert_many,
+    mail_file_ids_of,
     message_document,
     message_fields,
     message_ids_of,
@@ -32,6 +34,7 @@ from contact.leads import (  # the lead store; demo data is written through it a
     person_delete,
     spam_changes,
 )
+from contact.inbound import InboundResult, MailRefused, inbound_notify, mail_files_delete, mail_receive
 from contact.outbox import jobs_forget, message_emails_enqueue, push_enqueue
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
@@ -185,12 +188,30 @@ def spooled_store(record: dict) -> SubmitResult:
 def deliveries_sweep(*, older_than_seconds: int = 60) -> int:
     """Enqueue deliveries for messages stored by a process that died before enqueuing them."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stranded = Message.objects.filter(deliveries_enqueued=False, is_spam=False, received_at__lt=cutoff).select_related("lead")
+    stranded = Message.objects.filter(
+        deliveries_enqueued=False, is_spam=False, direction=Direction.IN, received_at__lt=cutoff
+    ).select_related("lead")
     count = 0
     for message in stranded[:500]:
-        deliveries_enqueue(message=message)
+        if message.kind == FormKind.EMAIL:  # an inbound mail: the staff are told, its sender never answered
+            if message.lead is not None:
+                inbound_notify(message=message, lead=message.lead)
+        else:
+            deliveries_enqueue(message=message)
         count += 1
     return count
+
+
+def inbound_mail_receive(
+    *, raw: bytes, via: str, envelope_from: str | None = None, envelope_to: Sequence[str] = ()
+) -> InboundResult:
+    """One inbound mail (RFC 822 bytes) onto its lead's conversation: the one path for the SMTP
+    receiver (via="smtp"), an MTA's pipe (via="pipe") and IMAP polling (via="imap").
+
+    Idempotent: a mail delivered again returns the stored message with duplicate=True. Raises
+    MailRefused (its `code` 552 for a mail over INBOUND_MAX_BYTES, 451 for a sender over the rate
+    limit); database errors propagate, for the caller to answer "try again later". See contact.inbound."""
+    return mail_receive(raw=raw, via=via, envelope_from=envelope_from, envelope_to=envelope_to)
 
 
 def lead_spam_set(*, lead: Lead, spam: bool) -> None:
@@ -274,5 +295,6 @@ def person_forget(*, email: str) -> dict[str, int]:
         "rate_limits": ratelimit.counts_forget(scope="email", key=email),
     }
     if lead:
+        mail_files_delete(file_ids=mail_file_ids_of(lead_id=lead.pk))  # raw mails and attachments in GridFS
         person_delete(lead_id=lead.pk)
     return counts

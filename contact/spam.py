@@ -91,6 +91,16 @@ def spam_verdict(*, submission: dict, honeypot: str, form_ts: str) -> SpamVerdic
         reasons.append("no_timestamp")
     elif seconds < settings.CONTACT_MIN_FILL_SECONDS:
         reasons.append("too_fast")
+    return _content_verdict(submission=submission, reasons=reasons)
+
+
+def mail_spam_verdict(*, submission: dict) -> SpamVerdict:
+    """The form's content rules and model for a mail from an unknown sender (contact.inbound): a
+    mail has no honeypot and no signed form timestamp to judge."""
+    return _content_verdict(submission=submission, reasons=[])
+
+
+def _content_verdict(*, submission: dict, reasons: list[str]) -> SpamVerdict:
     text = " ".join(str(submission.get(key, "")) for key in ("name", "subject", "message", "company"))
     if len(_LINK_RE.findall(text)) > settings.CONTACT_MAX_LINKS:
         reasons.append("links")

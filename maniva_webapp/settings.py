@@ -187,6 +187,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONTACT_NOTIFY_EMAILS = env_list("CONTACT_NOTIFY_EMAILS")
 # Replies to mail about a lead go to reply+<signed token>@INBOUND_EMAIL_DOMAIN (contact.replytoken).
 INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "inbound.localhost")
+# Inbound mail (contact.inbound): the SMTP receiver's port (manage.py run_mailserver), the largest mail
+# taken whole (bigger is refused with 552), and the attachment types kept (others are noted, not stored).
+INBOUND_SMTP_PORT = env_int("INBOUND_SMTP_PORT", 2525)
+INBOUND_MAX_BYTES = env_int("INBOUND_MAX_BYTES", 10 * 1024 * 1024)
+INBOUND_ATTACHMENT_TYPES = env_list(
+    "INBOUND_ATTACHMENT_TYPES",
+    "application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/csv,text/calendar,message/rfc822,"
+    "application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation,"
+    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet",
+)
 
 # Web push
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make run: the embedded database (unless MONGODB_URI is set), migrations, the outbox worker and
-# the web server on 127.0.0.1:$PORT. Ctrl-C or SIGTERM stops everything this script started.
+# make run: the embedded database (unless MONGODB_URI is set), migrations, the outbox worker, the
+# inbound SMTP receiver on 127.0.0.1:$INBOUND_SMTP_PORT (default 2525) and the web server on
+# 127.0.0.1:$PORT. Ctrl-C or SIGTERM stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -12,6 +13,7 @@ mkdir -p var/db var/spool
 export DJANGO_HTTPS=${DJANGO_HTTPS:-false}
 export DJANGO_ALLOWED_HOSTS=${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}
 export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}
+export INBOUND_EMAIL_DOMAIN=${INBOUND_EMAIL_DOMAIN:-inbound.localhost}
 # No EMAIL_HOST: every mail is caught in var/mail/ (CRM → Mail), the staff notice of each new lead too.
 if [ -z "${EMAIL_HOST:-}" ]; then export CONTACT_NOTIFY_EMAILS=${CONTACT_NOTIFY_EMAILS:-team@localhost}; fi
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
@@ -47,7 +49,7 @@ umask 077
 {
   echo "# Written by make run (scripts/run.sh) at $(date -u +%FT%TZ); read by manage.py. Not for production."
   for name in MONGODB_URI DJANGO_SECRET_KEY DJANGO_HTTPS DJANGO_ALLOWED_HOSTS SITE_URL \
-              EMAIL_HOST EMAIL_PORT EMAIL_USE_TLS CONTACT_NOTIFY_EMAILS; do
+              EMAIL_HOST EMAIL_PORT EMAIL_USE_TLS CONTACT_NOTIFY_EMAILS INBOUND_EMAIL_DOMAIN; do
     if [ -n "${!name:-}" ]; then echo "$name=${!name}"; fi
   done
 } > var/local.env.tmp
@@ -56,6 +58,9 @@ umask 022
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py run_worker &
+pids+=($!)
+# Inbound mail (replies to reply+<token>@$INBOUND_EMAIL_DOMAIN) over SMTP on loopback.
+$PY manage.py run_mailserver --port "${INBOUND_SMTP_PORT:-2525}" &
 pids+=($!)
 echo "Maniva Digital on http://127.0.0.1:$PORT/ (database: ${MONGODB_URI%%\?*})"
 $PY manage.py run_web --port "$PORT" --threads "${WEB_THREADS:-8}" &
