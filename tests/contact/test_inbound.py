@@ -22,7 +22,7 @@ from contact.leads import lead_upsert, message_insert
 from contact.mailserver import InboundMailServer
 from contact.models import Direction, FormKind, JobKind, Lead, Message, OutboxJob
 from contact.replytoken import reply_address
-from tests.conftest import form_data
+from tests.factories import form_data
 from tests.dbserver import SERVER, listening_port
 
 ROOT = Path(__file__).resolve().parents[2]
