@@ -8,7 +8,7 @@ from contact.models import JobKind, OutboxJob
 from contact.outbox import email_enqueue
 from contact.replytoken import lead_id_from_reply_address
 from contact.worker import jobs_run_due
-from tests.conftest import form_data
+from tests.factories import form_data
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from contact.leads import lead_awaiting_set, message_insert
 from contact.models import Direction, Lead, Message
 from contact.replytoken import lead_id_from_reply_address
 from maniva_crm import services
-from tests.maniva_crm.conftest import make_message
+from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_staff_download_an_attachment_as_a_file_with_a_safe_type(sales_client, a
 
 
 def test_an_attachment_is_served_only_through_its_own_lead_and_only_to_staff(client, sales_client, attachments, roles):
-    from tests.maniva_crm.conftest import make_user
+    from tests.factories import make_user
 
     lead, other, files = attachments
     assert sales_client.get(attachment_url(lead, files["other"])).status_code == 404  # another lead's file
