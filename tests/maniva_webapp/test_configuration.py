@@ -13,8 +13,9 @@ from maniva_webapp.env import env_float
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = (ROOT / "maniva_webapp" / "settings.py").read_text(encoding="utf-8")
-DEV_ONLY = {"pytest", "pytest-django", "aiosmtpd", "hypothesis", "playwright", "notebook", "ipykernel", "websocket-client"}
-DEV_MODULES = {"pytest", "pytest_django", "aiosmtpd", "hypothesis", "playwright", "notebook", "ipykernel", "websocket"}
+# (aiosmtpd is both: the site's inbound SMTP receiver, and the tests' SMTP server.)
+DEV_ONLY = {"pytest", "pytest-django", "hypothesis", "playwright", "notebook", "ipykernel", "websocket-client"}
+DEV_MODULES = {"pytest", "pytest_django", "hypothesis", "playwright", "notebook", "ipykernel", "websocket"}
 
 
 def settings_variables() -> set[str]:
@@ -49,12 +50,13 @@ def test_settings_read_the_environment_only_through_the_env_helpers():
 
 
 def test_every_variable_settings_reads_is_in_env_example():
-    assert settings_variables() - env_example_variables() == set()
+    missing = settings_variables() - env_example_variables()
+    assert not missing, f"add to .env.example: {sorted(missing)}"
 
 
 def test_every_variable_settings_reads_or_env_example_lists_is_in_the_readme_table():
-    assert settings_variables() - readme_variables() == set()
-    assert env_example_variables() - readme_variables() == set()
+    missing = (settings_variables() | env_example_variables()) - readme_variables()
+    assert not missing, f"add a row to the README's environment table for: {sorted(missing)}"
 
 
 def test_every_variable_the_readme_documents_is_read_somewhere():
