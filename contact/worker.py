@@ -6,10 +6,12 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError
 from pymongo.errors import PyMongoError
 
 from contact import delivery
+from contact.imap import imap_account, mailbox_poll
 from contact.models import OutboxStatus
 from contact.outbox import job_claim, job_complete, job_fail
 from contact.services import deliveries_sweep, spooled_store
@@ -41,17 +43,20 @@ def jobs_run_due(*, worker: str, limit: int = 1000) -> int:
 SWEEP_EVERY_SECONDS = 60
 
 
-def worker_tick(*, worker: str, sweep: bool = True) -> int:
+def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True) -> int:
     """One pass of the worker; database outages are logged and survived.
 
     The sweep for stranded messages scans recent messages, so the loop runs it once a minute,
-    not on every pass."""
+    not on every pass; the IMAP mailbox (when IMAP_HOST is set) every IMAP_POLL_SECONDS, before
+    the jobs, so the notices of the mail it imports go out in the same pass."""
     try:
         replayed = spool_replay(spooled_store)
         if replayed:
             logger.info("replayed %d spooled submissions", replayed)
         if sweep:
             deliveries_sweep()
+        if mailbox and (account := imap_account()) is not None:
+            mailbox_poll(account=account, holder=worker)  # logs and survives its own failures
         return jobs_run_due(worker=worker)
     except (DatabaseError, PyMongoError) as exc:
         logger.warning("database unavailable, will retry: %s", exc)
@@ -59,13 +64,16 @@ def worker_tick(*, worker: str, sweep: bool = True) -> int:
 
 
 def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
-    last_sweep = float("-inf")
+    last_sweep = last_mailbox = float("-inf")
     while not should_stop():
         sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS
         if sweep:
             last_sweep = time.monotonic()
+        mailbox = time.monotonic() - last_mailbox >= settings.IMAP_POLL_SECONDS
+        if mailbox:
+            last_mailbox = time.monotonic()
         try:
-            attempted = worker_tick(worker=worker, sweep=sweep)
+            attempted = worker_tick(worker=worker, sweep=sweep, mailbox=mailbox)
         except Exception:  # a bug in one pass must not stop the deliveries of the next
             logger.exception("worker pass failed")
             attempted = 0

@@ -185,6 +185,14 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Maniva Digital <hello@maniva.digital>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONTACT_NOTIFY_EMAILS = env_list("CONTACT_NOTIFY_EMAILS")
+# Inbound mail from a provider's mailbox: the worker polls it over IMAP when IMAP_HOST is set (contact.imap).
+IMAP_HOST = env_str("IMAP_HOST")
+IMAP_PORT = env_int("IMAP_PORT", 993)
+IMAP_USER = env_str("IMAP_USER")
+IMAP_PASSWORD = env_str("IMAP_PASSWORD")
+IMAP_FOLDER = env_str("IMAP_FOLDER", "INBOX")
+IMAP_SSL = env_bool("IMAP_SSL", True)
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 # Replies to mail about a lead go to reply+<signed token>@INBOUND_EMAIL_DOMAIN (contact.replytoken).
 INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "inbound.localhost")
 # Inbound mail (contact.inbound): the SMTP receiver's port (manage.py run_mailserver), the largest mail

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond Python: Debian's chromium for the browser tests, and
-# axe-core from npm (injected into pages by the accessibility tests). Idempotent and quick when done.
+# What the test suite needs beyond Python: Debian's chromium for the browser tests, dovecot-imapd
+# (the real IMAP server the mailbox polling tests start), and axe-core from npm (injected into
+# pages by the accessibility tests). Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)  # dovecot-core alone has no IMAP server
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 if ((${#need[@]})); then

@@ -6,7 +6,7 @@ from contact.worker import worker_loop, worker_name, worker_tick
 
 
 class Command(BaseCommand):
-    help = "Send queued emails and pushes from the outbox, and replay spooled submissions. Runs until stopped."
+    help = "Send queued emails and pushes from the outbox, replay spooled submissions, and poll the IMAP mailbox when IMAP_HOST is set. Runs until stopped."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="Run one pass over due work and exit.")
