@@ -1,4 +1,5 @@
 import json
+import re
 
 from bson import ObjectId
 from django import forms
@@ -8,7 +9,8 @@ from django.core.exceptions import ValidationError
 
 from contact.models import FormKind, LeadStatus, SpamLabel
 from contact.push_endpoint import EndpointRefused, push_endpoint_check
-from maniva_crm.selectors import SORTS, InboxFilters, staff_users
+from maniva_crm.selectors import SORTS, InboxFilters, canned_reply_exists, staff_users
+from maniva_crm.selectors.canned import language_tag
 from maniva_crm.services import ROLE_PERMISSIONS, BulkAction
 
 
@@ -108,6 +110,41 @@ class ReplyForm(_LeadPanelForm):
         if not subject:
             raise ValidationError("Write a subject.", code="required")
         return subject
+
+
+class CannedReplyForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    language = forms.CharField(max_length=20, initial="en", help_text="A language tag such as en, pt or pt-BR; English is the fallback.")
+    body = forms.CharField(
+        max_length=10_000, widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Placeholders: {first_name}, {name}, {company}, {staff_name}.",
+    )
+
+    def __init__(self, *args, reply=None, **kwargs) -> None:
+        self.reply = reply
+        if reply is not None:
+            kwargs.setdefault("initial", {"title": reply.title, "language": reply.language, "body": reply.body})
+        super().__init__(*args, **kwargs)
+
+    def clean_title(self) -> str:
+        title = " ".join(self.cleaned_data["title"].split())
+        if not title:
+            raise ValidationError("Give it a title.", code="required")
+        return title
+
+    def clean_language(self) -> str:
+        language = language_tag(self.cleaned_data["language"])
+        if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", language):
+            raise ValidationError("Use a language tag such as en, pt or pt-BR.", code="invalid")
+        return language
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("title") and data.get("language") and canned_reply_exists(
+            title=data["title"], language=data["language"], exclude_pk=self.reply.pk if self.reply else None
+        ):
+            raise ValidationError("A canned reply with this title and language exists already.", code="duplicate")
+        return data
 
 
 class SpamForm(forms.Form):

@@ -97,3 +97,20 @@ class AuditEntry(models.Model):
         parts = [f"{name}: {shown(c.get('from'))} → {shown(c.get('to'))}" for name, c in self.changes.items()]
         parts += [f"{key}: {value}" for key, value in self.details.items()]
         return "; ".join(parts)
+
+
+class CannedReply(models.Model):
+    """A reply staff insert into the reply form, in one language; variants of one reply share a
+    title. {first_name}, {name}, {company} and {staff_name} are filled in (maniva_crm.canned)."""
+
+    title = models.CharField(max_length=120)
+    language = models.CharField(max_length=20, default="en", help_text="A language tag: en, pt, pt-br …")
+    body = models.TextField(max_length=10_000)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["title", "language"]
+        constraints = [models.UniqueConstraint(fields=["title", "language"], name="canned_reply_title_language")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"

@@ -18,7 +18,7 @@ from contact.delivery import mail_message_id
 from contact.outbox import email_enqueue, push_enqueue
 from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
-from maniva_crm.models import AuditAction, AuditEntry, Note
+from maniva_crm.models import AuditAction, AuditEntry, CannedReply, Note
 
 SALES = "Sales"
 MANAGERS = "Managers"
@@ -254,3 +254,15 @@ def staff_create(
     user.groups.add(Group.objects.get(name=role))
     audit_record(actor=actor, action=AuditAction.STAFF, changes={"role": ("", role)}, details={"user": username, "created": True})
     return user
+
+
+def canned_reply_save(*, title: str, language: str, body: str, reply: CannedReply | None = None) -> CannedReply:
+    """Create a canned reply, or change `reply`; the form has checked that title and language are free."""
+    reply = reply or CannedReply()
+    reply.title, reply.language, reply.body, reply.updated_at = title, language, body, timezone.now()
+    reply.save()
+    return reply
+
+
+def canned_reply_delete(*, reply: CannedReply) -> None:
+    reply.delete()

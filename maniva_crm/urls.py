@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maniva_crm.views import access, dashboard, export, gdpr, inbox, lead, mail, push, staff
+from maniva_crm.views import access, canned, dashboard, export, gdpr, inbox, lead, mail, push, staff
 
 app_name = "crm"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("audit/", staff.audit_log, name="audit"),
     path("staff/", staff.staff, name="staff"),
     path("staff/new/", staff.staff_create, name="staff_create"),
+    path("canned/", canned.canned_list, name="canned"),
+    path("canned/<str:pk>/", canned.canned_edit, name="canned_edit"),
+    path("canned/<str:pk>/delete/", canned.canned_delete, name="canned_delete"),
     path("mail/", mail.mail_list, name="mail"),
     path("mail/<str:name>/", mail.mail_detail, name="mail_detail"),
     path("push/", push.push_subscription, name="push"),

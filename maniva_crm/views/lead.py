@@ -21,6 +21,10 @@ def lead_or_404(pk: str) -> Lead:
     return lead
 
 
+def _reply_subject(lead: Lead) -> str:
+    return f"Re: {lead.last_subject}" if lead.last_subject else ""
+
+
 def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     return {
         "lead": lead,
@@ -30,7 +34,8 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(),
         "tags_form": forms.get("tags_form") or TagsForm(initial={"tags": ", ".join(lead.tags)}),
         "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": lead.assignee_id}),
-        "reply_form": forms.get("reply_form") or ReplyForm(initial={"subject": f"Re: {lead.last_subject}" if lead.last_subject else ""}),
+        "reply_form": forms.get("reply_form") or ReplyForm(initial={"subject": _reply_subject(lead)}),
+        "canned": selectors.canned_for_lead(lead=lead, staff=request.user),
         "statuses": LeadStatus.choices,
         "pipeline": services.PIPELINE,
         "can_export": crm_can(request.user, "maniva_crm.export_leads"),
@@ -42,7 +47,13 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
 @staff_required()
 def lead_detail(request: HttpRequest, pk: str) -> HttpResponse:
     lead = lead_or_404(pk)
-    return render(request, "maniva_crm/lead.html", _lead_context(request, lead))
+    canned = selectors.canned_reply_get(pk=request.GET.get("canned", ""))
+    if canned is None:
+        return render(request, "maniva_crm/lead.html", _lead_context(request, lead))
+    # The canned reply inserted without JavaScript: the page again, its reply form filled in.
+    body = selectors.canned_render(body=canned.body, lead=lead, staff=request.user)
+    context = _lead_context(request, lead, reply_form=ReplyForm(initial={"subject": _reply_subject(lead), "body": body}))
+    return render(request, "maniva_crm/lead.html", {**context, "reply_open": True})
 
 
 def _after_change(request: HttpRequest, lead: Lead, **forms) -> HttpResponse:
