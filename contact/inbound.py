@@ -43,8 +43,8 @@ from contact.leads import (
     message_insert,
     message_update,
 )
-from contact.models import Direction, FormKind, Lead, Message, OutboxJob, PushSubscription
-from contact.outbox import email_enqueue, push_enqueue
+from contact.models import Direction, FormKind, Lead, Message, PushSubscription
+from contact.outbox import email_enqueue, job_lead_by_mail_id, push_enqueue
 from contact.replytoken import lead_id_from_reply_address
 from contact.search import search_terms
 from contact.spam import SpamVerdict, mail_spam_verdict
@@ -455,13 +455,8 @@ def _lead_by_thread(parsed: ParsedMail) -> Lead | None:
     if not mail_ids:
         return None
     lead_ids = lead_ids_by_mail_ids(mail_ids=mail_ids, direction=Direction.OUT)
-    if not lead_ids:
-        wrapped = [f"<{mail_id}>" for mail_id in mail_ids]
-        job = (
-            OutboxJob.objects.filter(lead__isnull=False, payload__mail_message_id__in=wrapped).only("lead_id").first()
-            or OutboxJob.objects.filter(lead__isnull=False, payload__message_id__in=wrapped).only("lead_id").first()
-        )
-        lead_ids = [job.lead_id] if job else []
+    if not lead_ids and (lead_id := job_lead_by_mail_id(mail_ids=mail_ids)):
+        lead_ids = [lead_id]
     return Lead.objects.filter(pk=lead_ids[0]).first() if lead_ids else None
 
 
