@@ -166,6 +166,10 @@ def _is_automatic(mail: EmailMessage, from_email: str, envelope_from: str | None
 
 
 def _part_text(part: EmailMessage) -> str:
+    if part.get_param("charset") is None:  # none declared: UTF-8 is likelier today than RFC 2045's ASCII
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            return payload.decode("utf-8", "replace")
     try:
         return part.get_content()
     except Exception:  # an unknown charset, a broken transfer encoding

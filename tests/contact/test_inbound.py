@@ -566,3 +566,6 @@ def test_parse_reads_rfc2047_headers_and_ids_and_never_raises():
     assert parsed.message_id == "a@b" and parsed.in_reply_to == ["x@y", "z@w"] and parsed.references == ["r1@q", "r2@q"]
     for junk in (b"", b"\x00\xff" * 100, b"From:\r\n\r\n", b"Content-Type: multipart/mixed\r\n\r\n--"):
         mail_parse(junk)
+    raw_utf8 = b"From: Jos\xc3\xa9 <jose@example.org>\r\nSubject: Caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nOl\xc3\xa1 \xe9\r\n"
+    parsed = mail_parse(raw_utf8)  # undeclared 8-bit: read as UTF-8, what is not becomes U+FFFD
+    assert (parsed.from_name, parsed.subject, parsed.text) == ("José", "Café", "Olá \ufffd")
