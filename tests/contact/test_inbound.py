@@ -569,3 +569,13 @@ def test_parse_reads_rfc2047_headers_and_ids_and_never_raises():
     raw_utf8 = b"From: Jos\xc3\xa9 <jose@example.org>\r\nSubject: Caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nOl\xc3\xa1 \xe9\r\n"
     parsed = mail_parse(raw_utf8)  # undeclared 8-bit: read as UTF-8, what is not becomes U+FFFD
     assert (parsed.from_name, parsed.subject, parsed.text) == ("José", "Café", "Olá \ufffd")
+
+
+def test_an_outlook_html_reply_loses_its_quoted_header_block():
+    html = (
+        '<html><body><div dir="ltr">Tuesday is fine.</div><div>Best, José</div>'
+        '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><font face="Calibri">'
+        "<b>From:</b> Rui Staff &lt;hello@maniva.digital&gt;<br><b>Sent:</b> Monday, November 23, 2026 5:02 PM<br>"
+        "<b>To:</b> José<br><b>Subject:</b> Your new website</font><div>&nbsp;</div></div><div>Could we talk?</div></body></html>"
+    )
+    assert reply_trim(html_to_text(html)) == "Tuesday is fine.\nBest, José"
