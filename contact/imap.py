@@ -20,6 +20,7 @@ import imaplib
 import logging
 import re
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -95,7 +96,10 @@ def imap_state_get(*, account: ImapAccount) -> dict | None:
 
 def _lease_take(*, account: ImapAccount, holder: str, now: datetime) -> None:
     state = _state()
-    state.update_one({"_id": account.key}, {"$setOnInsert": {"uidvalidity": None, "last_uid": 0, "lease_until": None}}, upsert=True)
+    try:
+        state.update_one({"_id": account.key}, {"$setOnInsert": {"uidvalidity": None, "last_uid": 0, "lease_until": None}}, upsert=True)
+    except DuplicateKeyError:  # another worker's first poll made the record at the same moment
+        pass
     taken = state.update_one(
         {"_id": account.key, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
         {"$set": {"lease_until": now + timedelta(seconds=LEASE_SECONDS), "lease_holder": holder}},
@@ -181,7 +185,7 @@ def mailbox_poll(*, account: ImapAccount, holder: str = "", limit: int = BATCH) 
     """Import the mailbox's new mail. Connection, protocol and database errors end the poll early
     (logged, in the result): what was imported stays recorded and the next poll goes on from there."""
     result = PollResult()
-    holder = holder or f"{socket.gethostname()}:{id(result)}"
+    holder = holder or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     try:
         _lease_take(account=account, holder=holder, now=datetime.now(timezone.utc))
     except MailboxBusy:
