@@ -24,8 +24,9 @@ TALLY_FIELDS = {**TEXT_FIELDS, "kind": 1}
 
 
 def message_filter(*, since: datetime | None = None, until: datetime | None = None, include_spam: bool = True) -> dict:
-    """`since` inclusive, `until` exclusive. Without spam: neither flagged at intake nor labelled spam by staff."""
-    query: dict = {}
+    """`since` inclusive, `until` exclusive. Without spam: neither flagged at intake nor labelled spam by staff.
+    Only what people sent us: staff replies on a conversation (direction "out") are left out."""
+    query: dict = {"direction": {"$ne": "out"}}
     if since or until:
         query["received_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
     if not include_spam:

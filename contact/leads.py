@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Model
 from pymongo.collection import Collection
 
-from contact.models import Lead, LeadStatus, Message
+from contact.models import Direction, Lead, LeadStatus, Message
 from contact.search import search_terms
 from maniva_webapp.mongo import upsert_and_fetch
 
@@ -253,8 +253,9 @@ def mail_file_ids_of(*, lead_id) -> list[str]:
 
 
 def messages_label(*, lead_id, label: str) -> None:
-    """The staff's verdict on every message of a lead ("spam" or "ham"), the spam model's training data."""
-    Message.objects.filter(lead_id=lead_id).update(spam_label=label)
+    """The staff's verdict on every message a lead sent ("spam" or "ham"), the spam model's training
+    data; staff replies on its conversation (direction out) are not the lead's words and stay unlabelled."""
+    Message.objects.filter(lead_id=lead_id).exclude(direction=Direction.OUT).update(spam_label=label)
 
 
 def message_ids_of(*, lead_id) -> list:

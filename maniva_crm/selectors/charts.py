@@ -66,7 +66,7 @@ def dashboard_stats(*, weeks: int = 12) -> dict:
         {"$limit": 12},
     ])
     by_form = _grouped(messages, [
-        {"$match": {"received_at": {"$gte": since}}},
+        {"$match": {"received_at": {"$gte": since}, "direction": {"$ne": "out"}}},  # received, not our replies
         {"$group": {"_id": "$kind", "n": {"$sum": 1}}},
         {"$sort": {"_id": 1}},
     ])

@@ -159,3 +159,14 @@ def test_the_inbox_filters_leads_awaiting_our_reply(sales_client, sales):
     assert "Quentin Quiet" in sales_client.get("/crm/").content.decode()
     services.lead_reply(lead=waiting, subject="Re", body="Answered.", actor=sales)
     assert inbox_page(filters=InboxFilters(awaiting="1")).rows == []
+
+
+def test_staff_replies_are_neither_spam_training_data_nor_counted_as_received(sales):
+    from analytics import reader
+    from django.db import connection
+
+    lead = make_message().lead
+    services.lead_reply(lead=lead, subject="Re", body="Our reply.", actor=sales)
+    services.lead_spam_mark(lead=lead, spam=True, actor=sales)
+    assert dict(Message.objects.filter(lead=lead).values_list("direction", "spam_label")) == {"in": "spam", "out": ""}
+    assert reader.message_count(connection.get_database(), reader.message_filter()) == 1
