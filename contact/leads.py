@@ -193,7 +193,8 @@ def lead_reindex(*, lead: Lead) -> None:
     terms: dict[str, None] = dict.fromkeys(lead_terms(lead=lead))
     kinds: dict[str, None] = {}
     last_subject = ""
-    for message in Message.objects.filter(lead_id=lead.pk).order_by("received_at", "pk").only("kind", "subject", "search_terms"):
+    received = Message.objects.filter(lead_id=lead.pk).exclude(direction=Direction.OUT)  # not our replies
+    for message in received.order_by("received_at", "pk").only("kind", "subject", "search_terms"):
         terms.update(dict.fromkeys(message.search_terms))
         kinds[message.kind] = None
         last_subject = message.subject[:200]

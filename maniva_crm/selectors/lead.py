@@ -5,7 +5,7 @@ from datetime import datetime
 from bson import ObjectId
 from django.conf import settings
 
-from contact.models import Lead, OutboxStatus
+from contact.models import Direction, Lead, OutboxStatus
 from contact.selectors import lead_attachment_get, lead_get, messages_of, outbox_statuses
 from maniva_crm.audit import audit_entry_text
 from maniva_crm.models import AuditAction, AuditEntry, Note
@@ -42,8 +42,10 @@ def lead_conversation(*, lead: Lead) -> list:
 
 def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
     """Messages received, notes and staff actions on one lead, newest first."""
+    # Staff replies are on the timeline through their audit entries ("queued a reply"), once.
     items = [TimelineItem(at=m.received_at, kind="message", actor=m.name, text=m.subject, obj=m, pk=m.pk)
-             for m in messages_of(lead_id=lead.pk, fields=("received_at", "name", "subject", "kind"))]
+             for m in messages_of(lead_id=lead.pk, fields=("received_at", "name", "subject", "kind", "direction"))
+             if m.direction != Direction.OUT]
     notes = {str(n.pk): n for n in Note.objects.filter(lead_id=lead.pk).select_related("author")}
     entries = list(AuditEntry.objects.filter(lead_id=lead.pk))
     replies = outbox_statuses(ids=[e.data["job_id"] for e in entries if e.action == AuditAction.REPLY and e.data.get("job_id")])

@@ -170,3 +170,18 @@ def test_staff_replies_are_neither_spam_training_data_nor_counted_as_received(sa
     services.lead_spam_mark(lead=lead, spam=True, actor=sales)
     assert dict(Message.objects.filter(lead=lead).values_list("direction", "spam_label")) == {"in": "spam", "out": ""}
     assert reader.message_count(connection.get_database(), reader.message_filter()) == 1
+
+
+def test_a_staff_reply_is_on_the_timeline_once_and_leaves_the_leads_inbox_fields_alone(sales_client, sales):
+    from contact.leads import lead_reindex
+
+    lead = make_message(subject="Bakery site", ago=timedelta(minutes=5)).lead
+    services.lead_reply(lead=lead, subject="Our answer", body="Hello.", actor=sales)
+    inbound_mail(lead=lead, body="Thanks!", mail_id="t1@mail.example.com")
+    page = sales_client.get(lead.get_absolute_url()).content.decode()
+    timeline = page[page.index("timeline-heading"):page.index(">Conversation<")]
+    assert timeline.count("Our answer") == 1 and "queued a reply by email: Our answer" in timeline
+    assert "wrote by email: Re: Your site" in timeline
+    lead_reindex(lead=lead)
+    lead.refresh_from_db()
+    assert lead.last_subject == "Re: Your site" and "Our answer" not in lead.last_subject
