@@ -65,6 +65,7 @@ def test_staff_reply_and_the_visitors_answer_form_one_conversation(live_server, 
     expect(page.locator("#reply_body")).to_have_value("Hello Ana,\nthank you! Shall we start on Monday?")
     page.click("#lead-work button:has-text('Send reply')")
     expect(page.locator("#lead-work")).to_contain_text("queued a reply by email")
+    expect(page.locator("#conversation .crm-msg-out")).to_contain_text("Shall we start on Monday?")  # at once, by htmx
 
     jobs_run_due(worker="browser-test")  # the form's confirmation and notification, then the reply
     deadline = time.monotonic() + 10
