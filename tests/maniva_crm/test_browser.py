@@ -7,6 +7,7 @@ import pytest
 from pytest_django.live_server_helper import LiveServer
 
 from contact.models import Lead, OutboxJob
+from contact.replytoken import reply_address
 from maniva_crm.models import Note
 from maniva_crm.services import MANAGERS, roles_ensure
 from tests.factories import PASSWORD, make_message, make_user
@@ -89,7 +90,7 @@ def test_daily_path(live_server, transactional_db, chromium_page, tmp_path):
     lead.refresh_from_db()
     assert lead.status == "qualified" and lead.first_contacted_at
     assert Note.objects.get(lead=lead).body == "Wants a quote by Friday"
-    assert OutboxJob.objects.get(lead=lead, kind="email").payload["reply_to"] == ["mia@maniva.test"]
+    assert OutboxJob.objects.get(lead=lead, kind="email").payload["reply_to"] == [reply_address(lead_id=lead.pk)]
 
     page.goto(f"{live_server.url}/crm/?q=bakery")
     with page.expect_download() as download:
