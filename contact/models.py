@@ -54,7 +54,10 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at"]
+        # A plain index beside the unique one: neither django-mongodb-backend (#543) nor SecantusDB
+        # uses the partial unique index for an equality lookup, so the upsert by email would scan.
         indexes = [
+            models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["awaiting_reply", "-last_activity_at"], name="lead_awaiting_recent"),
             models.Index(fields=["status", "-last_activity_at"]),
             models.Index(fields=["is_spam", "-last_activity_at"], name="lead_spam_recent"),
@@ -122,6 +125,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["lead", "received_at"], name="message_lead_received"),
             models.Index(fields=["mail_message_id"], name="message_mail_id"),
+            models.Index(fields=["idempotency_key"], name="message_idempotency_key"),  # beside the partial unique one
         ]
 
     def __str__(self) -> str:
@@ -168,7 +172,10 @@ class OutboxJob(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "run_after"])]
+        indexes = [
+            models.Index(fields=["status", "run_after"]),
+            models.Index(fields=["key"], name="outbox_key"),  # beside the partial unique one: a repeat enqueue's lookup
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} [{self.status}]"
