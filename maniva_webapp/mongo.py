@@ -1,5 +1,4 @@
 """Database naming and client options from MONGODB_URI, shared by settings and pymongo users; an upsert that always answers."""
-from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 from pymongo.uri_parser import parse_uri
@@ -27,21 +26,27 @@ def client_options(uri: str, *, timeout_ms: int) -> dict:
 
 
 def upsert_and_fetch(collection: Collection, query: dict, update: dict, *, attempts: int = 3) -> dict:
-    """`find_one_and_update(upsert=True)` that always returns the updated document.
+    """Upsert the one document `query` names, then return it: `update_one(upsert=True)`, then `find_one`.
+
+    Two round trips rather than one `find_one_and_update`, because the embedded server's
+    findAndModify on an existing document costs O(collection) even through an index, while this is
+    flat; and under concurrent upserts its findAndModify applies the update but often answers None
+    (seen in 1,022 of 1,600 racing calls; pinned in tests/dbcompat). The read is not atomic with the
+    write: it may already include a later concurrent update of the same document (a counter one
+    higher, a lead's later fields). That is fine for its users, rate-limit counters and the lead
+    upsert, which need the document as it stands, not the exact state their own write made.
 
     Two upserts of one new key at once can collide: MongoDB raises DuplicateKeyError for the loser
-    (nothing applied, so the update runs again). Under concurrent upserts the embedded server
-    applies the update but often answers None (seen in 1,022 of 1,600 racing calls); the document
-    is then read back rather than updated twice."""
+    (nothing applied), so the update runs again. A document deleted between write and read (a
+    person forgotten) is upserted afresh."""
     for attempt in range(1, attempts + 1):
         try:
-            doc = collection.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
+            collection.update_one(query, update, upsert=True)
         except DuplicateKeyError:
             if attempt == attempts:
                 raise
             continue
-        if doc is None:
-            doc = collection.find_one(query)
+        doc = collection.find_one(query)
         if doc is not None:
             return doc
     raise RuntimeError(f"an upsert into {collection.name} returned no document {attempts} times")
