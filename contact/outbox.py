@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection
-from django.db.models import Q
 from django.utils import timezone
 
 from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type, mail_message_id
@@ -89,16 +88,28 @@ def job_lead_by_mail_id(*, mail_ids: list[str]) -> Any | None:
     return None
 
 
-def _due(now) -> Q:
-    return Q(status=OutboxStatus.PENDING, run_after__lte=now) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+# The claim reads through the (status, run_after) index, named by its keys in a hint: the embedded
+# server's planner scans for a query with two range conditions (run_after due, lease expired) even
+# when an index covers the first; MongoDB picks this index by itself. The lease test is left to FETCH.
+CLAIM_INDEX = [("status", 1), ("run_after", 1)]
+
+
+def _due_query(now) -> dict:
+    return {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now},
+            "$or": [{"locked_until": None}, {"locked_until": {"$lt": now}}]}
 
 
 def job_claim(*, worker: str) -> OutboxJob | None:
+    """The oldest due, unleased job, leased to `worker`: candidates through the claim index, then a
+    conditional update of one candidate by _id (due and unleased still), so two workers never both hold it."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    candidates = OutboxJob.objects.filter(_due(now)).order_by("run_after").values_list("pk", flat=True)[:20]
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    due = _due_query(now)
+    candidates = [doc["_id"] for doc in collection.find(due, {"_id": 1}).sort("run_after", 1).limit(20).hint(CLAIM_INDEX)]
     for pk in candidates:
-        if OutboxJob.objects.filter(_due(now), pk=pk).update(locked_by=worker, locked_until=lease_until):
+        claimed = collection.update_one({"_id": pk, **due}, {"$set": {"locked_by": worker, "locked_until": lease_until}}, hint=[("_id", 1)])
+        if claimed.modified_count:
             return OutboxJob.objects.get(pk=pk)
     return None
 

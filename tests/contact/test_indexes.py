@@ -2,11 +2,14 @@
 
 Neither django-mongodb-backend (#543) nor SecantusDB uses the partial unique index Django makes for a
 unique field, so each such field that is looked up has a plain index beside it."""
+from datetime import timedelta
+
 from django.db import connection
 from django.utils import timezone
 
-from contact.models import OutboxJob
 from contact.leads import lead_collection, lead_document, message_collection
+from contact.models import JobKind, OutboxJob, OutboxStatus
+from contact.outbox import CLAIM_INDEX, _due_query
 
 
 def plan_stages(explained: dict) -> list[str]:
@@ -47,3 +50,16 @@ def test_a_message_by_idempotency_key_uses_the_plain_index(db):
 def test_an_outbox_job_by_key_uses_the_plain_index(db):
     collection = connection.get_collection(OutboxJob._meta.db_table)
     assert index_names(collection.find({"key": "staff_email:1"}).explain()) == ["outbox_key"]
+
+
+def test_the_outbox_claim_reads_through_the_status_run_after_index(db):
+    now = timezone.now()
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    collection.insert_many([
+        {"kind": JobKind.EMAIL.value, "key": f"k{n}", "payload": {}, "lead_id": None, "status": OutboxStatus.DONE.value,
+         "attempts": 1, "run_after": now - timedelta(hours=1), "locked_by": "", "locked_until": None, "last_error": "",
+         "created_at": now, "done_at": now}
+        for n in range(50)
+    ])
+    explained = collection.find(_due_query(now), {"_id": 1}).sort("run_after", 1).limit(20).hint(CLAIM_INDEX).explain()
+    assert "COLLSCAN" not in plan_stages(explained) and "IXSCAN" in plan_stages(explained)
