@@ -165,7 +165,9 @@ def _lead_url(message: Message) -> str:
 def deliver_staff_email(payload: MessagePayload) -> None:
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
-    message = Message.objects.select_related("lead").get(pk=payload.message_id)
+    # Two reads by _id (the message, then message.lead on first use), not select_related(): its
+    # $lookup joins every message to its lead before filtering on _id (issue 15).
+    message = Message.objects.get(pk=payload.message_id)
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())
     _send_mail(
         to=settings.CONTACT_NOTIFY_EMAILS,

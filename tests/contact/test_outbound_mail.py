@@ -2,13 +2,15 @@
 from email.utils import parseaddr
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from contact.delivery import job_run
+from contact.delivery import MessagePayload, deliver_staff_email, job_run, mail_message_id
 from contact.models import JobKind, OutboxJob
 from contact.outbox import email_enqueue
 from contact.replytoken import lead_id_from_reply_address
 from contact.worker import jobs_run_due
-from tests.factories import form_data
+from tests.factories import form_data, make_message
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +60,13 @@ def test_a_job_stored_before_message_ids_existed_still_sends(db, smtp_server):
     )
     job_run(job)
     assert smtp_server.wait_for(1)[0]["Message-ID"]
+
+
+def test_the_staff_email_reads_the_message_and_its_lead_by_id_without_a_join(db, smtp_server, settings):
+    settings.CONTACT_NOTIFY_EMAILS = ["team@maniva.test"]
+    message = make_message(email="joined@example.com")
+    with CaptureQueriesContext(connection) as queries:
+        deliver_staff_email(MessagePayload(message_id=str(message.pk), mail_message_id=mail_message_id()))
+    sent = [query["sql"] for query in queries.captured_queries]
+    assert len(sent) == 2 and not any("$lookup" in sql for sql in sent), sent
+    assert smtp_server.wait_for(1)[0]["Reply-To"] == "joined@example.com"
