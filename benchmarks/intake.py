@@ -10,6 +10,10 @@ whole request cost against a bare insert?
    bare pymongo insert loop (one thread, and eight) on the same server, as ratios.
 3. What durability costs: the same throughputs on a server without --sync-on-commit, the site
    asking for w=1 without the journal, as ratios.
+0. First, cost against size (issue 15): p50 wall and database time and the round trips of one accepted
+   POST (counted by a pymongo CommandListener, only the POSTing thread's commands) with 300 leads
+   stored, then with 30,000 (seeded by insert_many of contact.leads.lead_document); ratios of the two.
+   `--sizes-only` stops after this part.
 """
 import argparse
 import asyncio
@@ -23,11 +27,40 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from pymongo import monitoring
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.dbserver import DatabaseServer, free_port  # noqa: E402
 from tests.stack import Stack, Visitor, stack_env  # noqa: E402
+
+
+class RoundTrips(monitoring.CommandListener):
+    """A pymongo CommandListener (registered before any client exists) that counts, for one thread
+    at a time, the commands sent and the time the server took to answer them."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self.commands: list[str] = []
+        self.seconds = 0.0
+
+    def watch(self) -> None:
+        self.thread, self.commands, self.seconds = threading.get_ident(), [], 0.0
+
+    def started(self, event) -> None:
+        if threading.get_ident() == self.thread:
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event) -> None:
+        if threading.get_ident() == self.thread:
+            self.seconds += event.duration_micros / 1e6
+
+    def failed(self, event) -> None:
+        self.succeeded(event)
+
+
+ROUND_TRIPS = RoundTrips()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -109,6 +142,51 @@ def post_latencies(posts: int, stall: float) -> tuple[list[float], int]:
     return latencies, handler.received
 
 
+def sized_posts(posts: int, leads: int, offset: int) -> tuple[list[float], list[float], list[int], list[str]]:
+    """Seed the lead collection up to `leads` documents, then time `posts` accepted POSTs (new visitors)."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from contact.leads import lead_collection, lead_document
+
+    collection = lead_collection()
+    missing = leads - collection.count_documents({})
+    now = timezone.now()
+    for start in range(0, max(missing, 0), 5000):
+        collection.insert_many([
+            lead_document(email=f"seed{offset + start + n}@seed.example", name=f"Seed {n}", created_at=now, last_activity_at=now)
+            for n in range(min(5000, missing - start))
+        ])
+    client = Client()
+    walls, db_times, trips, commands = [], [], [], []
+    for i in range(posts):
+        data = form(offset + 10**7 + i)
+        ROUND_TRIPS.watch()
+        start = time.perf_counter()
+        response = client.post("/contact/", data)
+        walls.append(time.perf_counter() - start)
+        ROUND_TRIPS.thread = None
+        assert response.status_code == 302, response.status_code
+        db_times.append(ROUND_TRIPS.seconds)
+        trips.append(len(ROUND_TRIPS.commands))
+        commands = ROUND_TRIPS.commands
+    return walls, db_times, trips, commands
+
+
+def size_comparison(posts: int) -> None:
+    from contact.leads import lead_collection
+
+    figures = {}
+    for leads in (300, 30_000):
+        walls, db_times, trips, commands = sized_posts(posts, leads, offset=leads * 100)
+        figures[leads] = statistics.median(walls), statistics.median(db_times)
+        print(f"POST at {lead_collection().count_documents({}):>6} leads: p50 {figures[leads][0]*1000:.1f} ms wall, "
+              f"{figures[leads][1]*1000:.1f} ms database; round trips per accepted POST: median {statistics.median(trips):.0f}, "
+              f"max {max(trips)} ({', '.join(commands)})")
+    (wall_small, db_small), (wall_big, db_big) = figures[300], figures[30_000]
+    print(f"30,000 / 300 leads: wall p50 x{wall_big / wall_small:.2f}, database p50 x{db_big / db_small:.2f}  (target <= 1.3)")
+
+
 def web_throughput(uri: str, spool: str, seconds: float) -> float:
     """Browser-like visitors (CSRF cookie, then POST) against the web server (run_web, 8 threads)."""
     stack = Stack(env=stack_env(mongodb_uri=uri, spool_dir=spool, smtp_port=free_port(), CONTACT_RATE_IP="1000000", CONTACT_RATE_EMAIL="1000000", CONTACT_MIN_FILL_SECONDS="0"))
@@ -160,12 +238,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--size-posts", type=int, default=100, help="POSTs timed at each lead count")
+    parser.add_argument("--sizes-only", action="store_true")
     args = parser.parse_args()
+    monitoring.register(ROUND_TRIPS)  # before any client exists, so the site's client reports too
     server = DatabaseServer()
     server.start()
     spool = tempfile.mkdtemp(prefix="bench-spool-")
     try:
         django_setup(server.uri, spool)
+        size_comparison(args.size_posts)
+        if args.sizes_only:
+            return
         fast, _ = post_latencies(args.posts, stall=0)
         slow, received = post_latencies(args.posts, stall=2.0)
         p50_fast, p50_slow = statistics.median(fast), statistics.median(slow)
