@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -155,6 +157,9 @@ class OutboxStatus(models.TextChoices):
     DEAD = "dead", "Dead letter"
 
 
+LEASE_NONE = datetime(1970, 1, 1, tzinfo=UTC)  # an outbox job's locked_until when no worker holds it
+
+
 class OutboxJob(models.Model):
     """One delivery (an email or a push) to be sent by a worker, at least once, exactly once."""
 
@@ -166,7 +171,9 @@ class OutboxJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     run_after = models.DateTimeField(db_index=True)
     locked_by = models.CharField(max_length=100, blank=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    # Never null: "no lease" is LEASE_NONE (the epoch), so the claim tests one range, not an $or that
+    # sends the embedded server's update by _id through every job (issue 15).
+    locked_until = models.DateTimeField(null=True, blank=True, default=LEASE_NONE)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)

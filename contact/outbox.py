@@ -7,7 +7,7 @@ unless a worker dies between sending and marking the job done.
 """
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type, mail_message_id
-from contact.models import JobKind, Lead, Message, OutboxJob, OutboxStatus
+from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, OutboxStatus
 
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
@@ -88,35 +88,42 @@ def job_lead_by_mail_id(*, mail_ids: list[str]) -> Any | None:
     return None
 
 
-# The claim reads through the (status, run_after) index, named by its keys in a hint: the embedded
-# server's planner scans for a query with two range conditions (run_after due, lease expired) even
-# when an index covers the first; MongoDB picks this index by itself. The lease test is left to FETCH.
-CLAIM_INDEX = [("status", 1), ("run_after", 1)]
-
-
-def _due_query(now) -> dict:
-    return {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now},
-            "$or": [{"locked_until": None}, {"locked_until": {"$lt": now}}]}
-
-
 def job_claim(*, worker: str) -> OutboxJob | None:
-    """The oldest due, unleased job, leased to `worker`: candidates through the claim index, then a
-    conditional update of one candidate by _id (due and unleased still), so two workers never both hold it."""
+    """The oldest due, unleased job, leased to `worker`.
+
+    Candidates come through the (status, run_after) index; the lease is then taken by a conditional
+    update of one candidate by _id (still pending, due and unleased), so two workers never both hold
+    it. Both queries are flat field conditions: on the embedded server a lease range in the find, or
+    an $or beside the _id in the update, makes it scan every job (pinned in tests/dbcompat). An
+    unleased job's locked_until is LEASE_NONE, never null."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     collection = connection.get_collection(OutboxJob._meta.db_table)
-    due = _due_query(now)
-    candidates = [doc["_id"] for doc in collection.find(due, {"_id": 1}).sort("run_after", 1).limit(20).hint(CLAIM_INDEX)]
-    for pk in candidates:
-        claimed = collection.update_one({"_id": pk, **due}, {"$set": {"locked_by": worker, "locked_until": lease_until}}, hint=[("_id", 1)])
+    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
+    tried = 0
+    for doc in collection.find(due, {"_id": 1, "locked_until": 1}).sort("run_after", 1):
+        if _leased(doc.get("locked_until"), now):
+            continue
+        claimed = collection.update_one(
+            {"_id": doc["_id"], **due, "locked_until": {"$lt": now}}, {"$set": {"locked_by": worker, "locked_until": lease_until}}
+        )
         if claimed.modified_count:
-            return OutboxJob.objects.get(pk=pk)
+            return OutboxJob.objects.get(pk=doc["_id"])
+        tried += 1
+        if tried == 20:
+            break
     return None
+
+
+def _leased(until, now) -> bool:
+    if until is None:
+        return False
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)) >= now
 
 
 def job_complete(*, job: OutboxJob) -> None:
     OutboxJob.objects.filter(pk=job.pk, locked_by=job.locked_by).update(
-        status=OutboxStatus.DONE, attempts=job.attempts + 1, done_at=timezone.now(), locked_until=None, last_error=""
+        status=OutboxStatus.DONE, attempts=job.attempts + 1, done_at=timezone.now(), locked_until=LEASE_NONE, last_error=""
     )
 
 
@@ -133,7 +140,7 @@ def job_fail(*, job: OutboxJob, error: str) -> OutboxStatus:
         status=status,
         attempts=attempts,
         run_after=timezone.now() + retry_delay(attempts),
-        locked_until=None,
+        locked_until=LEASE_NONE,
         last_error=error[:2000],
     )
     return status
@@ -144,7 +151,7 @@ def dead_letters_retry(*, ids: list[str] | None = None) -> int:
     jobs = OutboxJob.objects.filter(status=OutboxStatus.DEAD)
     if ids:
         jobs = jobs.filter(pk__in=ids)
-    return jobs.update(status=OutboxStatus.PENDING, attempts=0, run_after=timezone.now(), locked_until=None)
+    return jobs.update(status=OutboxStatus.PENDING, attempts=0, run_after=timezone.now(), locked_until=LEASE_NONE)
 
 
 def jobs_forget(*, lead_id, message_ids: list[str]) -> int:

@@ -8,8 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from contact.leads import lead_collection, lead_document, message_collection
-from contact.models import JobKind, OutboxJob, OutboxStatus
-from contact.outbox import CLAIM_INDEX, _due_query
+from contact.models import LEASE_NONE, JobKind, OutboxJob, OutboxStatus
 
 
 def plan_stages(explained: dict) -> list[str]:
@@ -53,13 +52,26 @@ def test_an_outbox_job_by_key_uses_the_plain_index(db):
 
 
 def test_the_outbox_claim_reads_through_the_status_run_after_index(db):
+    """job_claim's candidate query; its update is by _id with flat conditions (no $or)."""
     now = timezone.now()
     collection = connection.get_collection(OutboxJob._meta.db_table)
     collection.insert_many([
         {"kind": JobKind.EMAIL.value, "key": f"k{n}", "payload": {}, "lead_id": None, "status": OutboxStatus.DONE.value,
-         "attempts": 1, "run_after": now - timedelta(hours=1), "locked_by": "", "locked_until": None, "last_error": "",
+         "attempts": 1, "run_after": now - timedelta(hours=1), "locked_by": "", "locked_until": LEASE_NONE, "last_error": "",
          "created_at": now, "done_at": now}
         for n in range(50)
     ])
-    explained = collection.find(_due_query(now), {"_id": 1}).sort("run_after", 1).limit(20).hint(CLAIM_INDEX).explain()
-    assert "COLLSCAN" not in plan_stages(explained) and "IXSCAN" in plan_stages(explained)
+    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
+    stages = plan_stages(collection.find(due, {"_id": 1, "locked_until": 1}).sort("run_after", 1).explain())
+    assert "COLLSCAN" not in stages and "IXSCAN" in stages
+
+
+def test_an_unleased_job_has_the_epoch_not_null(db):
+    from contact.outbox import email_enqueue, job_claim, job_complete
+
+    job = email_enqueue(key="lease-check", to=["a@example.com"], subject="s", template="contact/email/staff_notification")
+    assert OutboxJob.objects.get(pk=job.pk).locked_until == LEASE_NONE
+    claimed = job_claim(worker="w1")
+    assert claimed.pk == job.pk and claimed.locked_until > timezone.now()
+    job_complete(job=claimed)
+    assert OutboxJob.objects.get(pk=job.pk).locked_until == LEASE_NONE
