@@ -17,7 +17,10 @@ def test_the_ribbon_is_visible_covers_nothing_and_is_accessible(live_server, ope
     expect(ribbon).to_be_visible()
     box, nav = ribbon.bounding_box(), page.get_by_role("navigation", name="Main").bounding_box()
     assert box["y"] + box["height"] <= nav["y"], "the ribbon sits above the menu, not over it"
-    page.mouse.wheel(0, 2000)
+    # Scroll instantly and wait until the page has moved (a wheel event scrolls asynchronously, so
+    # reading the box right after it raced with the scroll).
+    page.evaluate("window.scrollTo({top: 2000, behavior: 'instant'})")
+    page.wait_for_function("window.scrollY >= 1000")
     assert ribbon.bounding_box()["y"] < 0, "it scrolls away with the page: never fixed over content"
     assert horizontal_overflow(page) == 0
     assert axe_violations(page) == []
