@@ -121,10 +121,15 @@ def _leased(until, now) -> bool:
     return (until if until.tzinfo else until.replace(tzinfo=UTC)) >= now
 
 
+def _job_update(job: OutboxJob, changes: dict) -> None:
+    """One update of a job its worker still holds, by _id and locked_by as flat conditions: the ORM
+    sends them in an $and, which makes the embedded server scan every job (issue 15)."""
+    connection.get_collection(OutboxJob._meta.db_table).update_one({"_id": job.pk, "locked_by": job.locked_by}, {"$set": changes})
+
+
 def job_complete(*, job: OutboxJob) -> None:
-    OutboxJob.objects.filter(pk=job.pk, locked_by=job.locked_by).update(
-        status=OutboxStatus.DONE, attempts=job.attempts + 1, done_at=timezone.now(), locked_until=LEASE_NONE, last_error=""
-    )
+    _job_update(job, {"status": OutboxStatus.DONE.value, "attempts": job.attempts + 1, "done_at": timezone.now(),
+                      "locked_until": LEASE_NONE, "last_error": ""})
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -136,13 +141,8 @@ def job_fail(*, job: OutboxJob, error: str) -> OutboxStatus:
     attempts = job.attempts + 1
     dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
     status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
-    OutboxJob.objects.filter(pk=job.pk, locked_by=job.locked_by).update(
-        status=status,
-        attempts=attempts,
-        run_after=timezone.now() + retry_delay(attempts),
-        locked_until=LEASE_NONE,
-        last_error=error[:2000],
-    )
+    _job_update(job, {"status": status.value, "attempts": attempts, "run_after": timezone.now() + retry_delay(attempts),
+                      "locked_until": LEASE_NONE, "last_error": error[:2000]})
     return status
 
 
