@@ -62,11 +62,15 @@ def person_forget(*, message_ids: list[str], email: str) -> int:
 
     db = analytics_database()
     ids = [ObjectId(pk) for pk in message_ids]
-    messages = list(db[message_collection_name()].find({"_id": {"$in": ids}}, {"received_at": 1, "spam_label": 1}))
+    messages = list(db[message_collection_name()].find({"_id": {"$in": ids}}, {"received_at": 1, "spam_label": 1, "intent_label": 1}))
     if not messages:
         return 0
     earliest = min(message["received_at"] for message in messages)
     forgotten = db[REPORTS].delete_many({"created_at": {"$gte": earliest}}).deleted_count
+    if any(message.get("intent_label") for message in messages):  # intent models learned from them
+        from analytics.intent import intent_models_forget
+
+        forgotten += intent_models_forget()
     if any(message.get("spam_label") for message in messages) and model_path().exists():
         model_path().unlink()
         forgotten += 1

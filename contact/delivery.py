@@ -163,11 +163,16 @@ def _lead_url(message: Message) -> str:
 
 
 def deliver_staff_email(payload: MessagePayload) -> None:
+    # Reads by _id, not select_related(): its $lookup joins every message to its lead before
+    # filtering on _id (issue 15). Triage first (intent, routing), so the mail names the assignee.
+    from contact.triage import message_triage
+
+    message = Message.objects.get(pk=payload.message_id)
+    lead = message_triage(message=message)
+    if lead is not None:
+        message.lead = lead
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
-    # Two reads by _id (the message, then message.lead on first use), not select_related(): its
-    # $lookup joins every message to its lead before filtering on _id (issue 15).
-    message = Message.objects.get(pk=payload.message_id)
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())
     _send_mail(
         to=settings.CONTACT_NOTIFY_EMAILS,

@@ -60,6 +60,8 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     LeadField("kinds", inbox=True),
     LeadField("awaiting_reply", inbox=True),
     LeadField("phone", intake=GIVEN),
+    LeadField("intent", csv="intent", inbox=True),  # suggested by contact.triage or set by staff
+    LeadField("intent_set_at", inbox=True),
 )
 INBOX_FIELDS = tuple(f for f in LEAD_FIELDS if f.inbox)
 INTAKE_FIELDS = tuple(f for f in LEAD_FIELDS if f.intake)
@@ -203,7 +205,7 @@ def lead_reindex(*, lead: Lead) -> None:
     )
 
 
-STAFF_FIELDS = frozenset({"status", "is_spam", "assignee", "tags", "first_contacted_at"})
+STAFF_FIELDS = frozenset({"status", "is_spam", "assignee", "tags", "first_contacted_at", "intent", "intent_set_at"})
 
 
 def lead_update(*, lead_id, **changes) -> None:
@@ -212,6 +214,24 @@ def lead_update(*, lead_id, **changes) -> None:
     if unknown:
         raise UnknownField(f"staff do not set {', '.join(sorted(unknown))}")
     Lead.objects.filter(pk=lead_id).update(**changes)
+
+
+def lead_assign_unassigned(*, lead_id, assignee_id) -> bool:
+    """Give an unassigned lead to `assignee_id`, in one conditional update (routing: a lead someone
+    assigned meanwhile keeps its assignee). True if it applied."""
+    column = Lead._meta.get_field("assignee").column
+    return lead_collection().update_one({"_id": lead_id, column: None}, {"$set": {column: assignee_id}}).modified_count == 1
+
+
+def intent_suggest(*, message_id, lead_id, intent: str, score: float) -> None:
+    """The intent model's suggestion on a message, and on its lead unless staff set the lead's intent."""
+    message_collection().update_one({"_id": message_id}, {"$set": {"intent": intent, "intent_score": score}})
+    lead_collection().update_one({"_id": lead_id, "intent_set_at": None}, {"$set": {"intent": intent}})
+
+
+def messages_intent_label(*, lead_id, intent: str) -> None:
+    """The staff's intent on every message the lead sent, the intent model's training data (as messages_label)."""
+    Message.objects.filter(lead_id=lead_id).exclude(direction=Direction.OUT).update(intent_label=intent)
 
 
 def lead_awaiting_set(*, lead_id, awaiting: bool) -> None:

@@ -53,6 +53,11 @@ class Lead(models.Model):
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     # Set by a genuine inbound mail (contact.inbound), cleared when staff answer.
     awaiting_reply = models.BooleanField(default=False)
+    # What the lead wants (analytics.intent: "project:<service>", "partnership", …): suggested by the
+    # intent model in the worker (contact.triage), or set by staff at intent_set_at, after which the
+    # model leaves it alone.
+    intent = models.CharField(max_length=60, blank=True)
+    intent_set_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -65,6 +70,8 @@ class Lead(models.Model):
             models.Index(fields=["is_spam", "-last_activity_at"], name="lead_spam_recent"),
             models.Index(fields=["search_terms", "is_spam", "-last_activity_at"], name="lead_search_recent"),
             models.Index(fields=["assignee", "-last_activity_at"], name="lead_assignee_recent"),
+            models.Index(fields=["intent", "-last_activity_at"], name="lead_intent_recent"),
+            models.Index(fields=["intent_set_at"], name="lead_intent_set"),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +128,10 @@ class Message(models.Model):
     auto_submitted = models.BooleanField(default=False)  # an auto-reply or a bounce
     attachments = models.JSONField(default=list, blank=True)  # [{"file_id", "filename", "content_type", "size"}]
     raw_file_id = models.CharField(max_length=40, blank=True)  # GridFS id of the raw RFC 822 bytes
+    # The intent model's suggestion (contact.triage), and the staff's intent: its training data.
+    intent = models.CharField(max_length=60, blank=True)
+    intent_score = models.FloatField(null=True, blank=True)
+    intent_label = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -128,6 +139,7 @@ class Message(models.Model):
             models.Index(fields=["lead", "received_at"], name="message_lead_received"),
             models.Index(fields=["mail_message_id"], name="message_mail_id"),
             models.Index(fields=["idempotency_key"], name="message_idempotency_key"),  # beside the partial unique one
+            models.Index(fields=["intent_label"], name="message_intent_label"),
         ]
 
     def __str__(self) -> str:

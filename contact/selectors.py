@@ -20,7 +20,7 @@ from contact.leads import (  # the lead store's reads, for the CRM and analytics
     message_ids_of,
 )
 from contact.mailcatch import NAME_RE
-from contact.models import FormKind, Lead, Message, OutboxJob, OutboxStatus
+from contact.models import FormKind, Lead, LeadStatus, Message, OutboxJob, OutboxStatus
 
 
 def outbox_counts() -> dict[str, int]:
@@ -196,3 +196,31 @@ def message_collection_name() -> str:
 
 def lead_collection_name() -> str:
     return Lead._meta.db_table
+
+
+def intent_labelled_texts() -> list[tuple[str, str]]:
+    """(text, intent) of every message staff gave an intent, oldest first: the intent model's
+    training data. The text is the subject and the message joined by a newline, as triage scores it."""
+    rows = message_collection().find({"intent_label": {"$gt": ""}}, {"subject": 1, "message": 1, "intent_label": 1, "received_at": 1})
+    return [(f"{r.get('subject', '')}\n{r.get('message', '')}", r["intent_label"]) for r in sorted(rows, key=lambda r: (r["received_at"], r["_id"]))]
+
+
+def intent_labels_stamp() -> datetime | None:
+    """When staff last set a lead's intent (None if never): the intent model retrains when it moves."""
+    doc = lead_collection().find_one({"intent_set_at": {"$gt": datetime(1970, 1, 1)}}, {"intent_set_at": 1}, sort=[("intent_set_at", -1)])
+    return doc["intent_set_at"] if doc else None
+
+
+def open_leads_per_assignee(*, user_ids: list) -> dict:
+    """How many open leads (new to proposal, not spam) each of these users holds; 0 for none."""
+    open_statuses = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.PROPOSAL]
+    column = Lead._meta.get_field("assignee").column
+    counts = dict.fromkeys(user_ids, 0)
+    pipeline = [
+        {"$match": {column: {"$in": list(user_ids)}, "status": {"$in": [str(s) for s in open_statuses]}}},
+        {"$group": {"_id": f"${column}", "n": {"$sum": 1}}},
+    ]
+    for row in lead_collection().aggregate(pipeline):
+        if row["_id"] in counts:
+            counts[row["_id"]] = row["n"]
+    return counts

@@ -18,6 +18,7 @@ from contact.leads import (  # the lead store; demo data is written through it a
     INTAKE_FIELDS,
     lead_awaiting_set,
     lead_document,
+    lead_assign_unassigned,
     lead_email_taken,
     lead_record_message,
     lead_update,
@@ -30,6 +31,7 @@ from contact.leads import (  # the lead store; demo data is written through it a
     message_insert,
     message_update,
     messages_insert_many,
+    messages_intent_label,
     messages_label,
     person_delete,
     spam_changes,
@@ -278,6 +280,20 @@ def reply_record(
 
 def lead_assignee_set(*, lead: Lead, assignee: AbstractBaseUser | None) -> None:
     lead_update(lead_id=lead.pk, assignee=assignee)
+
+
+def lead_assignee_route(*, lead: Lead, assignee: AbstractBaseUser) -> bool:
+    """A routing rule's assignment: applies only while the lead is unassigned (True if it did)."""
+    return lead_assign_unassigned(lead_id=lead.pk, assignee_id=assignee.pk)
+
+
+def lead_intent_set(*, lead: Lead, intent: str, at: datetime) -> None:
+    """Staff's intent for a lead: it sticks (the model no longer changes it), and labels the lead's
+    messages as the intent model's training data. `intent` is checked by the caller (analytics.intent)."""
+    if not intent or len(intent) > 60:
+        raise ValueError(f"not an intent: {intent!r}")
+    lead_update(lead_id=lead.pk, intent=intent, intent_set_at=at)
+    messages_intent_label(lead_id=lead.pk, intent=intent)
 
 
 def lead_tags_set(*, lead: Lead, tags: list[str]) -> None:

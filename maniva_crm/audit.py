@@ -50,6 +50,10 @@ def audit_entry_text(entry: AuditEntry) -> str:
         return f"to {changes['assignee']['to'] or 'nobody'}"
     if entry.action == AuditAction.TAGS and "tags" in changes:
         return ", ".join(changes["tags"]["to"] or []) or "no tags"
+    if entry.action == AuditAction.ROUTE and "assignee" in changes:
+        return f"to {changes['assignee']['to'] or 'nobody'} (rule “{entry.data.get('rule', '')}”)"
+    if entry.action == AuditAction.INTENT:
+        return f"{changes['intent']['from'] or 'none'} → {changes['intent']['to']}" if "intent" in changes else f"{entry.data.get('confirmed', '')} (confirmed)"
     if entry.action == AuditAction.REPLY:
         return entry.data.get("subject", "")
     return ""

@@ -7,9 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
+from analytics.intent import intent_choices
 from contact.models import FormKind, LeadStatus, SpamLabel
 from contact.push_endpoint import EndpointRefused, push_endpoint_check
 from maniva_crm.selectors import SORTS, InboxFilters, canned_reply_exists, staff_users
+from maniva_crm.models import RoutingStrategy
 from maniva_crm.selectors.canned import language_tag
 from maniva_crm.services import ROLE_PERMISSIONS, BulkAction
 
@@ -37,12 +39,14 @@ class InboxFilterForm(forms.Form):
     spam = forms.ChoiceField(required=False, choices=[("hide", "Hide spam"), ("only", "Only spam"), ("any", "With spam")])
     sort = forms.ChoiceField(required=False, choices=[(key, key.title()) for key in SORTS])
     awaiting = forms.BooleanField(required=False, label="Awaiting our reply")
+    intent = forms.ChoiceField(required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff: list | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [(str(u.pk), u.get_username()) for u in staff] if staff is not None else _staff_choices()
         self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), *choices]
+        self.fields["intent"].choices = [("", "Any intent"), *intent_choices()]
 
     def filters(self) -> InboxFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -58,6 +62,7 @@ class InboxFilterForm(forms.Form):
             spam=data.get("spam") or "hide",
             sort=data.get("sort") or "recent",
             awaiting="1" if data.get("awaiting") else "",
+            intent=data.get("intent", ""),
         )
 
     def page(self) -> int:
@@ -144,6 +149,59 @@ class CannedReplyForm(forms.Form):
             title=data["title"], language=data["language"], exclude_pk=self.reply.pk if self.reply else None
         ):
             raise ValidationError("A canned reply with this title and language exists already.", code="duplicate")
+        return data
+
+
+class IntentForm(forms.Form):
+    """Staff's intent for a lead; `back` is the inbox query to return to after a plain POST."""
+
+    intent = forms.ChoiceField()
+    back = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["intent"].choices = intent_choices()
+
+
+class RoutingRuleForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    intent = forms.ChoiceField(required=False, label="Intent is")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any form"), *FormKind.choices], label="Form is")
+    country = forms.CharField(required=False, max_length=2, label="Country is", help_text="Two letters, e.g. PT")
+    language = forms.CharField(required=False, max_length=8, label="Language is", help_text="The browser's language, e.g. pt")
+    strategy = forms.ChoiceField(choices=RoutingStrategy.choices, label="Then")
+    user = forms.ModelChoiceField(queryset=None, required=False, label="Person", help_text="For “Assign to one person”")
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["intent"].choices = [("", "Any intent"), *intent_choices()]
+        self.fields["user"].queryset = staff_users()
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError("Give the rule a name.", code="required")
+        return name
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            raise ValidationError("Use a two-letter country code such as PT.", code="invalid")
+        return country
+
+    def clean_language(self) -> str:
+        language = self.cleaned_data["language"].strip().lower()
+        if language and not re.fullmatch(r"[a-z]{2,3}", language):
+            raise ValidationError("Use a language code such as pt or en.", code="invalid")
+        return language
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("strategy") == RoutingStrategy.USER and not data.get("user"):
+            self.add_error("user", ValidationError("Choose the person this rule assigns to.", code="user_required"))
+        if data.get("strategy") != RoutingStrategy.USER:
+            data["user"] = None
         return data
 
 

@@ -30,12 +30,15 @@ class AuditAction(models.TextChoices):
     EXPORT_PERSON = "export_person", "exported a person's data"
     ERASE = "erase", "erased a person"
     STAFF = "staff", "changed a staff account"
+    INTENT = "intent", "set the intent"
+    ROUTE = "route", "routed the lead by a rule"
+    ROUTING_RULE = "routing_rule", "changed a routing rule"
 
 
 # Entries written before "changes" kept one change flat in data: {"from": …, "to": …}; the field it
 # was is known from the action (spam/ham kept only "from": their "to" follows from the rule).
 _LEGACY_CHANGED_FIELD = {"status": "status", "tags": "tags", "assign": "assignee", "spam": "status", "ham": "status"}
-_HIDDEN_DETAILS = {"changes", "note_id", "job_id", "to_id", "assignee_id"}  # ids: links, not words
+_HIDDEN_DETAILS = {"changes", "note_id", "job_id", "to_id", "assignee_id", "rule_id"}  # ids: links, not words
 
 
 class AuditEntry(models.Model):
@@ -114,3 +117,32 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+
+class RoutingStrategy(models.TextChoices):
+    USER = "user", "Assign to one person"
+    ROUND_ROBIN = "round_robin", "Round-robin among Sales"
+    LEAST_BUSY = "least_busy", "Least busy of Sales"
+
+
+class RoutingRule(models.Model):
+    """Who gets a new, unassigned lead (maniva_crm.routing): active rules are tried by position, and
+    the first whose conditions all hold (a blank condition holds for any lead) assigns it."""
+
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=120)
+    intent = models.CharField(max_length=60, blank=True)  # an analytics.intent value
+    kind = models.CharField(max_length=20, blank=True)  # the message's form: a contact.models.FormKind
+    country = models.CharField(max_length=2, blank=True)  # ISO code, from the sender's IP
+    language = models.CharField(max_length=8, blank=True)  # the primary language of the browser: "pt"
+    strategy = models.CharField(max_length=20, choices=RoutingStrategy.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    active = models.BooleanField(default=True)
+    turns = models.PositiveIntegerField(default=0)  # round-robin: leads this rule has dealt so far
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"

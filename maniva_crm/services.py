@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from analytics.intent import intent_labels
 from analytics.services import person_forget
 from contact import selectors as contact_selectors
 from contact import services as contact_services
@@ -18,7 +19,7 @@ from contact.delivery import mail_message_id
 from contact.outbox import email_enqueue, push_enqueue
 from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
-from maniva_crm.models import AuditAction, AuditEntry, CannedReply, Note
+from maniva_crm.models import AuditAction, AuditEntry, CannedReply, Note, RoutingRule
 
 SALES = "Sales"
 MANAGERS = "Managers"
@@ -99,26 +100,92 @@ def lead_assign(*, lead: Lead, assignee: AbstractBaseUser | None, actor: Abstrac
     lead.refresh_from_db()
     if assignee is None or assignee == actor:
         return lead
+    assignee_notify(lead=lead, assignee=assignee, key=str(entry.pk), by=actor.get_username())
+    return lead
+
+
+def assignee_notify(*, lead: Lead, assignee: AbstractBaseUser, key: str, by: str) -> None:
+    """Tell the new assignee by email and by push on each subscribed browser; `key` (the audit
+    entry's id) makes each notice once, `by` says who assigned (a person or a routing rule)."""
     url = f"{settings.SITE_URL}{lead.get_absolute_url()}"
     if assignee.email:
         email_enqueue(
-            key=f"assign_email:{entry.pk}",
+            key=f"assign_email:{key}",
             to=[assignee.email],
             subject=f"Lead assigned to you: {lead.name}"[:200],
             template="maniva_crm/email/assigned",
-            context={"lead_name": lead.name, "lead_url": url, "actor": actor.get_username(), "subject": lead.last_subject},
+            context={"lead_name": lead.name, "lead_url": url, "actor": by, "subject": lead.last_subject},
             lead=lead,
         )
     for subscription in PushSubscription.objects.filter(user=assignee):
         push_enqueue(
-            key=f"assign_push:{entry.pk}:{subscription.pk}",
+            key=f"assign_push:{key}:{subscription.pk}",
             subscription_id=str(subscription.pk),
             title=f"Assigned to you: {lead.name}"[:120],
             body=lead.last_subject[:200],
             url=url,
             lead=lead,
         )
+
+
+def lead_intent_set(*, lead: Lead, intent: str, actor: AbstractBaseUser) -> Lead:
+    """Staff's intent for a lead (a correction of the model's suggestion, or its confirmation): it
+    sticks, labels the lead's messages for the intent model (which the worker retrains from), and is
+    audited. Raises ValueError for an intent not on offer."""
+    if intent not in intent_labels():
+        raise ValueError(f"unknown intent {intent!r}")
+    if lead.intent == intent and lead.intent_set_at is not None:
+        return lead
+    contact_services.lead_intent_set(lead=lead, intent=intent, at=timezone.now())
+    changes = {"intent": (lead.intent, intent)} if lead.intent != intent else {}
+    audit_record(actor=actor, action=AuditAction.INTENT, lead=lead, changes=changes,
+                 details={} if changes else {"confirmed": intent})
+    lead.refresh_from_db()
     return lead
+
+
+RULE_FIELDS = ("name", "intent", "kind", "country", "language", "strategy", "user", "active")
+
+
+def _rule_values(rule: RoutingRule) -> dict:
+    return {name: (rule.user.get_username() if rule.user_id else "") if name == "user" else getattr(rule, name) for name in RULE_FIELDS}
+
+
+def routing_rule_save(*, actor: AbstractBaseUser, rule: RoutingRule | None = None, **values) -> RoutingRule:
+    """Add a rule (last in order) or change one; the form has validated `values` (RULE_FIELDS)."""
+    before = _rule_values(rule) if rule is not None else {}
+    if rule is None:
+        last = RoutingRule.objects.order_by("-position").values_list("position", flat=True).first()
+        rule = RoutingRule(position=(last or 0) + 1, created_at=timezone.now())
+    for name in RULE_FIELDS:
+        setattr(rule, name, values[name])
+    rule.save()
+    after = _rule_values(rule)
+    changes = {name: (before.get(name, ""), value) for name, value in after.items() if before.get(name, "") != value}
+    audit_record(actor=actor, action=AuditAction.ROUTING_RULE, changes=changes,
+                 details={"rule": rule.name, "rule_id": str(rule.pk), **({} if before else {"created": True})})
+    return rule
+
+
+def routing_rule_delete(*, rule: RoutingRule, actor: AbstractBaseUser) -> None:
+    details = {"rule": rule.name, "rule_id": str(rule.pk), "deleted": True}
+    rule.delete()
+    audit_record(actor=actor, action=AuditAction.ROUTING_RULE, details=details)
+
+
+def routing_rule_move(*, rule: RoutingRule, up: bool, actor: AbstractBaseUser) -> None:
+    """Swap the rule with its neighbour above (or below); positions are renumbered 1, 2, … first."""
+    rules = list(RoutingRule.objects.order_by("position", "pk"))
+    index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(rules):
+        return
+    rules[index], rules[other] = rules[other], rules[index]
+    for position, item in enumerate(rules, start=1):
+        if item.position != position:
+            RoutingRule.objects.filter(pk=item.pk).update(position=position)
+    audit_record(actor=actor, action=AuditAction.ROUTING_RULE, changes={"position": (index + 1, other + 1)},
+                 details={"rule": rule.name, "rule_id": str(rule.pk)})
 
 
 def lead_reply(*, lead: Lead, subject: str, body: str, actor: AbstractBaseUser) -> OutboxJob:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maniva_crm.views import access, canned, dashboard, export, gdpr, inbox, lead, mail, push, staff
+from maniva_crm.views import access, canned, dashboard, export, gdpr, inbox, lead, mail, push, routing, staff
 
 app_name = "crm"
 urlpatterns = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("canned/", canned.canned_list, name="canned"),
     path("canned/<str:pk>/", canned.canned_edit, name="canned_edit"),
     path("canned/<str:pk>/delete/", canned.canned_delete, name="canned_delete"),
+    path("routing/", routing.routing_list, name="routing"),
+    path("routing/<str:pk>/", routing.routing_edit, name="routing_edit"),
+    path("routing/<str:pk>/move/", routing.routing_move, name="routing_move"),
+    path("routing/<str:pk>/delete/", routing.routing_delete, name="routing_delete"),
     path("mail/", mail.mail_list, name="mail"),
     path("mail/<str:name>/", mail.mail_detail, name="mail_detail"),
     path("push/", push.push_subscription, name="push"),
@@ -28,6 +32,7 @@ urlpatterns = [
     path("leads/<str:pk>/note/", lead.lead_note, name="lead_note"),
     path("leads/<str:pk>/tags/", lead.lead_tags, name="lead_tags"),
     path("leads/<str:pk>/assign/", lead.lead_assign, name="lead_assign"),
+    path("leads/<str:pk>/intent/", lead.lead_intent, name="lead_intent"),
     path("leads/<str:pk>/reply/", lead.lead_reply, name="lead_reply"),
     path("leads/<str:pk>/attachments/<str:file_id>/", lead.lead_attachment, name="lead_attachment"),
     path("leads/<str:pk>/export.json", gdpr.lead_export, name="lead_export"),

@@ -233,6 +233,9 @@ CONTACT_SPAM_MODEL_THRESHOLD = env_float("CONTACT_SPAM_MODEL_THRESHOLD", 0.95)
 # and how long a submission waits for it; past that, or if it fails, the rules decide alone (logged).
 CONTACT_SPAM_SCORER = "analytics.scoring.saved_model"
 CONTACT_SPAM_SCORE_TIMEOUT_MS = 1000
+# Triage in the worker (contact.triage): the intent model, and the routing rules of the CRM.
+CONTACT_INTENT_SCORER = "analytics.intent_scoring.saved_intent_model"
+CONTACT_LEAD_ROUTER = "maniva_crm.routing.lead_route"
 CONTACT_BLOCKLIST = ["viagra", "cialis", "casino", "porn", "payday loan", "crypto giveaway", "bitcoin doubler"]
 CONTACT_BLOCKED_DOMAINS = env_list("CONTACT_BLOCKED_DOMAINS")
 CONTACT_RATE_LIMITS = {  # scope: (max messages, window seconds)

@@ -49,6 +49,7 @@ class InboxFilters:
     spam: str = "hide"  # "hide", "only", "any"
     sort: str = "recent"
     awaiting: str = ""  # "1": only leads awaiting our reply (an inbound mail not answered yet)
+    intent: str = ""  # an analytics.intent value, suggested or set by staff
 
     def as_query(self) -> dict[str, str]:
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -159,6 +160,8 @@ def inbox_match(filters: InboxFilters, *, terms: list[str] | None = None, with_s
         match["country"] = filters.country.upper()
     if filters.kind:
         match["kinds"] = filters.kind
+    if filters.intent:
+        match["intent"] = filters.intent
     if filters.awaiting:
         match[Lead._meta.get_field("awaiting_reply").column] = True
     created: dict = {}

@@ -32,6 +32,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "statuses": LeadStatus.choices,
         "staff": staff_list,
         "can_export": crm_can(request.user, "maniva_crm.export_leads"),
+        "intents": form.fields["intent"].choices[1:],
     }
     if request.htmx and request.htmx.target == "inbox-results":
         return render(request, "maniva_crm/_inbox_results.html", context)

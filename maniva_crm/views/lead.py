@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.http import content_disposition_header
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from contact.models import Lead, LeadStatus, SpamLabel
 from maniva_crm import selectors, services
-from maniva_crm.forms import AssignForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
+from analytics.intent import intent_choices, intent_labels
+from maniva_crm.forms import AssignForm, IntentForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
 from maniva_crm.permissions import crm_can
 from maniva_crm.views.access import staff_required
 
@@ -40,6 +42,8 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "pipeline": services.PIPELINE,
         "can_export": crm_can(request.user, "maniva_crm.export_leads"),
         "can_erase": crm_can(request.user, "maniva_crm.erase_person"),
+        "intents": intent_choices(),
+        "intent_label": intent_labels().get(lead.intent, lead.intent),
     }
 
 
@@ -117,6 +121,28 @@ def lead_tags(request: HttpRequest, pk: str) -> HttpResponse:
 def lead_assign(request: HttpRequest, pk: str) -> HttpResponse:
     return _lead_post(request, pk, AssignForm, "assign_form", lambda request, lead, data: services.lead_assign(
         lead=lead, assignee=data["assignee"], actor=request.user))
+
+
+@require_POST
+@staff_required()
+def lead_intent(request: HttpRequest, pk: str) -> HttpResponse:
+    """Staff set a lead's intent: from the inbox (htmx swaps the row's cell; a plain POST goes back to
+    the inbox page it came from) or from the lead page (its panel)."""
+    from maniva_crm.templatetags.crm import intent_cell
+
+    lead = lead_or_404(pk)
+    form = IntentForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Unknown intent")
+    lead = services.lead_intent_set(lead=lead, intent=form.cleaned_data["intent"], actor=request.user)
+    if request.htmx and (request.htmx.target or "").startswith("intent-"):
+        return HttpResponse(intent_cell(lead_id=str(lead.pk), name=lead.name, intent=lead.intent,
+                                        set_at=lead.intent_set_at, choices=intent_choices()))
+    back = form.cleaned_data["back"]
+    if not request.htmx and "back" in request.POST:
+        inbox = reverse("crm:inbox")
+        return redirect(f"{inbox}?{back}" if back and not back.startswith(("/", "http", "\\")) else inbox)
+    return _after_change(request, lead)
 
 
 def _reply(request: HttpRequest, lead: Lead, data: dict) -> None:
