@@ -117,6 +117,7 @@ def corrections_simulate(
         "corrections": corrections, "rounds": rounds, "scored_per_round": len(pool) - corrections,
         "before": round(float(np.mean(before)), 4), "before_sd": round(float(np.std(before)), 4),
         "after": round(float(np.mean(after)), 4), "after_sd": round(float(np.std(after)), 4),
+        "rounds_better": sum(a > b for a, b in zip(after, before)), "rounds_worse": sum(a < b for a, b in zip(after, before)),
     }
 
 

@@ -2,8 +2,8 @@
 routing of an unassigned lead. The staff notification's job runs it before it sends, so the mail
 names both. Contact owns the writes; what decides them sits behind two settings, as the spam scorer
 does: CONTACT_INTENT_SCORER (analytics: an object with `.suggest(text)`) and CONTACT_LEAD_ROUTER
-(maniva_crm's routing rules: a function `(*, lead, message) -> None` that assigns through
-contact.services.lead_assignee_route). Idempotent: a job retried after triage finds it done."""
+(maniva_crm's routing rules: a function `(*, lead, message)` that assigns through
+contact.services.lead_assignee_route and returns the assignee, or None). Idempotent: a job retried after triage finds it done."""
 import logging
 
 from django.conf import settings
@@ -42,10 +42,12 @@ def message_triage(*, message: Message) -> Lead | None:
     lead = Lead.objects.get(pk=message.lead_id)
     if lead.assignee_id is None and not lead.is_spam:
         try:
-            import_string(settings.CONTACT_LEAD_ROUTER)(lead=lead, message=message)
+            assignee = import_string(settings.CONTACT_LEAD_ROUTER)(lead=lead, message=message)
         except (DatabaseError, PyMongoError):
             raise
         except Exception:
             logger.exception("routing failed for lead %s: left unassigned", lead.pk)
-        lead = Lead.objects.get(pk=message.lead_id)
+            assignee = None
+        if assignee is not None:
+            lead = Lead.objects.get(pk=message.lead_id)
     return lead

@@ -73,3 +73,17 @@ def test_bad_seed_files_are_clear_errors(tmp_path):
         read_seed_csv(tmp_path / "missing.csv")
     with pytest.raises(IntentDataError, match="two intents"):
         train([Example(text="a", intent="other")])
+
+
+def test_the_web_and_the_triage_modules_import_no_scikit_learn():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup(); import maniva_webapp.urls, maniva_crm.routing, contact.triage, analytics.intent_scoring;"
+        "heavy = [m for m in ('sklearn', 'joblib', 'scipy') if m in sys.modules]; assert not heavy, heavy"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "maniva_webapp.settings"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=DATA.parent, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

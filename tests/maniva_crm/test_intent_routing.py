@@ -234,3 +234,12 @@ def test_only_managers_keep_routing_rules_and_every_change_is_audited(sales_clie
     assert [e.actor_name for e in entries] == ["mia"] * 5
     assert entries[3].changes["strategy"] == {"from": "user", "to": "least_busy"}
     assert "Jobs" in client.get("/crm/routing/").content.decode()
+
+
+def test_erasing_a_person_whose_intent_staff_set_deletes_the_intent_models_learned_from_it(manager):
+    lead = make_message(email="erase@x.test").lead
+    services.lead_intent_set(lead=lead, intent="other", actor=manager)
+    saved_intent_model.current()  # trains on the correction and stores the model
+    assert intent_model_latest()["examples"]["corrections"] == 1
+    counts = services.person_erase(lead=Lead.objects.get(pk=lead.pk), actor=manager)
+    assert intent_model_latest() is None and counts["analytics"] >= 1

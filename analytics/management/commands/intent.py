@@ -56,7 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"held-out {heldout}: {len(pool)} messages; {rounds} rounds, each with {corrections} of them as staff corrections "
                 f"(stratified at random) and the other {sim['scored_per_round']} scored: accuracy {sim['before']:.3f} ± {sim['before_sd']:.3f} "
-                f"before, {sim['after']:.3f} ± {sim['after_sd']:.3f} after retraining with the corrections")
+                f"before, {sim['after']:.3f} ± {sim['after_sd']:.3f} after retraining with the corrections "
+                f"(better in {sim['rounds_better']} rounds, worse in {sim['rounds_worse']})")
             line += f" before_corrections={sim['before']:.3f} after_corrections={sim['after']:.3f}"
         self.stdout.write(line)
 
