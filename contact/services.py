@@ -16,9 +16,9 @@ from contact.meta import RequestMeta
 from contact.models import Direction, FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
 from contact.leads import (  # the lead store; demo data is written through it as well
     INTAKE_FIELDS,
+    lead_assign_unassigned,
     lead_awaiting_set,
     lead_document,
-    lead_assign_unassigned,
     lead_email_taken,
     lead_record_message,
     lead_update,

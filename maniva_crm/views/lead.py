@@ -8,11 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics.intent import intent_choices, intent_labels
 from contact.models import Lead, LeadStatus, SpamLabel
 from maniva_crm import selectors, services
-from analytics.intent import intent_choices, intent_labels
 from maniva_crm.forms import AssignForm, IntentForm, NoteForm, ReplyForm, SpamForm, StatusForm, TagsForm
 from maniva_crm.permissions import crm_can
+from maniva_crm.templatetags.crm import intent_cell
 from maniva_crm.views.access import staff_required
 
 
@@ -128,8 +129,6 @@ def lead_assign(request: HttpRequest, pk: str) -> HttpResponse:
 def lead_intent(request: HttpRequest, pk: str) -> HttpResponse:
     """Staff set a lead's intent: from the inbox (htmx swaps the row's cell; a plain POST goes back to
     the inbox page it came from) or from the lead page (its panel)."""
-    from maniva_crm.templatetags.crm import intent_cell
-
     lead = lead_or_404(pk)
     form = IntentForm(request.POST)
     if not form.is_valid():
