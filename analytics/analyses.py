@@ -2,7 +2,7 @@
 the services and the notebook all call these."""
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 import numpy as np
@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from pymongo.database import Database
 
 from analytics import reader
+from analytics.brand import Brand
 from analytics.terms import TermMatrixBuilder, distinctive_terms
 
 # lengths (scipy.stats), topics (NMF) and charts (matplotlib) are imported where used: `analytics
@@ -100,12 +101,39 @@ def topics_analyse(corpus: Corpus, *, n_topics: int = 8, seed: int = 0) -> dict:
     return topic_model(corpus.matrix, corpus.names, corpus.months, n_topics=n_topics, seed=seed)
 
 
+def model_quality(model_info: dict | None) -> list[dict]:
+    """The quality figures the report may show: each with what was measured, on which data and how
+    many examples. Figures without a sample size are left out. The spam model's bundle carries the
+    cross-validation of its training data (`metrics`: staff labels and the seed corpus, never demo
+    data, which `seed_demo` leaves unlabelled); an evaluation on held-out data can be stored beside
+    it as `evaluations`, a list of dicts with the same keys as the entries below."""
+    info = model_info or {}
+    entries = []
+    metrics = info.get("metrics")
+    if metrics and metrics.get("examples"):
+        sources = [f"{info['staff_labels']:,} staff labels" if info.get("staff_labels") else "",
+                   f"the corpus {info['seed_corpus']}" if info.get("seed_corpus") else ""]
+        entries.append({
+            "model": f"spam model v{info.get('version', '?')}",
+            "method": f"{metrics.get('folds', 5)}-fold cross-validation on its training data",
+            "data": " + ".join(s for s in sources if s) or "its training data",
+            "n": int(metrics["examples"]),
+            "positives": int(metrics.get("spam", 0)),
+            **{key: float(metrics[key]) for key in ("precision", "recall", "f1") if key in metrics},
+        })
+    for evaluation in info.get("evaluations") or []:
+        if evaluation.get("n"):
+            entries.append(dict(evaluation))
+    return entries
+
+
 def spam_summary(counts: dict, model_info: dict | None) -> dict:
-    """What the report says about spam: the saved model's cross-validated metrics, and the labels."""
+    """What the report says about spam: the saved model, its quality figures with their sample
+    sizes (`quality`), and the counts of staff labels and intake flags."""
     info = {key: value for key, value in (model_info or {}).items() if key != "model"}
     return {
         "model": info or None,
-        "metrics": info.get("metrics"),
+        "quality": model_quality(info),
         "labelled": counts.get("by_label", {}),
         "flagged_at_intake": counts.get("by_spam", {}),
     }
@@ -121,10 +149,12 @@ def report_build(
     n_topics: int = 8,
     top: int = 15,
     model_info: dict | None = None,
+    brand: Brand | None = None,
     progress: Progress = None,
 ) -> dict:
     """One pass over the window: lengths and counts over every message (spam included, to compare),
     terms and topics over the rest."""
+    from analytics.changes import month_changes
     from analytics.charts import report_charts
 
     tally = reader.StatsTally()
@@ -144,6 +174,8 @@ def report_build(
         "terms": terms_analyse(corpus, top=top) if len(corpus) >= MIN_MESSAGES else None,
         "topics": topics_analyse(corpus, n_topics=n_topics, seed=seed) if len(corpus) >= 2 * n_topics else None,
     }
+    results["changes"] = month_changes(corpus.matrix, corpus.names, corpus.months, results["topics"]) if len(corpus) else None
     results["spam"] = spam_summary(results["counts"], model_info)
-    results["charts"] = report_charts(results)
+    results["brand"] = asdict(brand or Brand())
+    results["charts"] = report_charts(results, brand or Brand())
     return results

@@ -20,11 +20,12 @@ def lengths_text(lengths: dict) -> list[str]:
 
 
 def _term_list(terms: list[dict], count: int = 10) -> str:
-    return ", ".join(t["term"] for t in terms[:count]) or "(none)"
+    return ", ".join(f"{t['term']} ({t['score']:.3f})" for t in terms[:count]) or "(none)"
 
 
 def terms_text(terms: dict) -> list[str]:
-    lines = [f"Distinctive terms ({terms['documents']} messages, {terms['vocabulary']} terms):", f"  overall: {_term_list(terms['overall'])}"]
+    lines = [f"Distinctive terms ({terms['documents']} messages, {terms['vocabulary']} terms; score: mean TF-IDF, in a group minus outside it):",
+             f"  overall: {_term_list(terms['overall'])}"]
     for family in ("by_status", "by_month"):
         for value, group in terms.get(family, {}).items():
             lines.append(f"  {family[3:]}={value} ({group['messages']}): {_term_list(group['terms'])}")
@@ -40,22 +41,52 @@ def topics_text(topics: dict) -> list[str]:
     return lines
 
 
+def _changed(item: dict) -> str:
+    return (f"{item['name']}: {item['count']} messages ({_pct(item['share'])}) against {item['before']} ({_pct(item['before_share'])}), "
+            f"lift {item['lift']:.1f}")
+
+
+def changes_definition(changes: dict) -> str:
+    rules = changes["rules"]
+    return (f"{changes['month']} ({changes['messages']} messages) against {', '.join(changes['baseline'])} "
+            f"({changes['baseline_messages']} messages). Emerging: in at least {rules['min_count']} messages and "
+            f"{100 * rules.get('min_share', 0):g}% of this month's, "
+            f"and a share of messages at least {rules['term_lift']:g}× (terms) or {rules['topic_lift']:g}× (topics) the earlier "
+            "months' share, smoothed by one message.")
+
+
+def changes_text(changes: dict | None) -> list[str]:
+    if not changes:
+        return ["What changed this month: only one month of messages, nothing to compare with"]
+    lines = [f"What changed this month: {changes_definition(changes)}"]
+    for family in ("topics", "terms"):
+        found = changes[family]
+        lines.append(f"  emerging {family}: " + ("none" if not found else ""))
+        lines += [f"    {_changed(item)}" for item in found]
+    return lines
+
+
+def quality_line(entry: dict) -> str:
+    scores = " ".join(f"{key}={entry[key]:.3f}" for key in ("precision", "recall", "f1") if key in entry)
+    return f"{entry['model']}: {scores} by {entry['method']}, on {entry['n']:,} examples ({entry.get('positives', 0):,} spam) from {entry['data']}"
+
+
 def spam_text(spam: dict) -> list[str]:
-    metrics = spam.get("metrics")
     model = spam.get("model")
     lines = ["Spam:"]
     if model:
         lines.append(f"  model v{model.get('version')} trained {model.get('trained_at')} on {model.get('examples')} examples, data {str(model.get('data_hash'))[:12]}")
     else:
         lines.append("  no model trained yet (python manage.py analytics spam)")
-    if metrics:
-        lines.append(f"  cross-validated precision={metrics['precision']:.3f} recall={metrics['recall']:.3f} f1={metrics['f1']:.3f}")
     lines.append(f"  staff labels: {spam.get('labelled', {})}; flagged at intake: {spam.get('flagged_at_intake', {})}")
+    lines.append("Model quality (on real corpora and staff labels only, with the sample size):")
+    lines += [f"  {quality_line(entry)}" for entry in spam.get("quality") or []] or ["  no stored evaluation"]
     return lines
 
 
 def report_text(results: dict) -> str:
     lines = [f"Analytics report {results['created_at']}", f"Messages: {results['counts']['total']}  by kind {results['counts']['by_kind']}", ""]
+    lines += changes_text(results.get("changes")) + [""]
     lines += lengths_text(results["lengths"]) + [""]
     lines += (terms_text(results["terms"]) if results.get("terms") else ["Distinctive terms: too few messages"]) + [""]
     lines += (topics_text(results["topics"]) if results.get("topics") else ["Topics: too few messages"]) + [""]
@@ -68,16 +99,9 @@ def report_json(results: dict) -> str:
 
 
 def report_html(results: dict) -> str:
-    charts = "".join(
-        f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(name.replace("_", " "))}</figcaption></figure>\n'
-        for name, data in results.get("charts", {}).items()
-    )
-    text = html.escape(report_text(results))
-    return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Maniva analytics {html.escape(results['created_at'])}</title></head>\n<body>\n"
-        f"<h1>Analytics report</h1>\n<p>Created {html.escape(results['created_at'])}</p>\n{charts}<pre>{text}</pre>\n</body></html>\n"
-    )
+    from analytics.html_report import report_page
+
+    return report_page(results)
 
 
 RENDERERS = {"text": report_text, "json": report_json, "html": report_html}

@@ -8,6 +8,7 @@ from pymongo import DESCENDING
 from pymongo.database import Database
 
 from analytics import reader
+from analytics.brand import Brand, brand_load
 from contact.selectors import message_collection_name
 
 REPORTS = "analytics_report"
@@ -19,6 +20,13 @@ def analytics_database() -> Database:
 
 def model_path() -> Path:
     return Path(settings.ANALYTICS_MODEL_PATH)
+
+
+def report_brand() -> Brand:
+    """The site's brand for reports: its stylesheet (then Bootstrap's, for the font) and its content."""
+    static = Path(settings.BASE_DIR) / "static"
+    return brand_load(css_paths=[static / "css" / "site.css", static / "vendor" / "bootstrap" / "bootstrap.min.css"],
+                      content_path=settings.SITE_CONTENT_PATH)
 
 
 def report_store(*, results: dict, db: Database | None = None) -> str:

@@ -49,9 +49,11 @@ def topic_model(
         topic["messages"] = int((assigned == k).sum())
         topic["share"] = float((assigned == k).mean())
     # Shown biggest first (then by label); `id` is the topic's place in this list and in `shares`.
+    # A topic no message went to (its messages all weigh more on another) is dropped: it says nothing.
     order = sorted(range(len(topics)), key=lambda k: (-topics[k]["messages"], topics[k]["label"]))
+    order = [k for k in order if topics[k]["messages"] > 0]
+    renumber = np.full(len(topics) + 1, -1)  # the last -1 maps an unassigned message (-1) to itself
     topics = [{**topics[k], "id": new} for new, k in enumerate(order)]
-    renumber = np.full(len(order) + 1, -1)  # the last -1 maps an unassigned message (-1) to itself
     renumber[order] = np.arange(len(order))
     assigned = renumber[assigned]
     result = {
@@ -68,6 +70,7 @@ def topic_model(
             mine = assigned[months == month]
             result["by_month"][month] = {
                 "messages": int(mine.size),
+                "counts": [int((mine == k).sum()) for k in range(len(topics))],
                 "shares": [float((mine == k).mean()) for k in range(len(topics))],
             }
     return result

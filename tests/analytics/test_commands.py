@@ -122,11 +122,13 @@ def test_report_is_stored_for_the_dashboard_and_written_as_html(inbox, model_pat
     out = tmp_path / "report.html"
     assert "stored" in run("report", "--format", "html", "--out", str(out), "--topics", "2")
     html = out.read_text()
-    assert "<img" in html and "data:image/png;base64," in html
+    assert "<img" in html and "data:image/svg+xml;base64," in html
     report = latest_report()
     assert {"created_at", "lengths", "terms", "topics", "spam", "charts", "counts"} <= set(report)
     assert {"lengths", "terms", "topics", "messages_per_month"} <= set(report["charts"])
     assert report["spam"]["model"] is None and report["spam"]["labelled"] == {"unlabelled": 9}
+    assert report["spam"]["quality"] == [] and "No stored evaluation on real data" in html
+    assert report["changes"]["month"] == "2026-02" and report["changes"]["baseline"] == ["2026-01"]
     assert report["terms"]["by_status"]["won"]["terms"][0]["term"] == "shopify"
     json.dumps(report)  # JSON-able as promised
     text = run("report", "--no-store", "--topics", "2")

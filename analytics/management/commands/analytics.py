@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from analytics import analyses, reader, render
-from analytics.services import analytics_database, model_path, report_store
+from analytics.services import analytics_database, model_path, report_brand, report_store
 
 
 SEED_CORPUS = "data/sms_spam_collection.csv"  # in the repository; see data/README.md
@@ -117,7 +117,7 @@ class Command(BaseCommand):
         with self._progress(reader.message_total(db), verbosity) as bar:
             results = analyses.report_build(
                 db, since=since, until=until, include_spam=include_spam, seed=seed, n_topics=n_topics,
-                model_info=spam_model_info(), progress=bar.update,
+                model_info=spam_model_info(), brand=report_brand(), progress=bar.update,
             )
         if not no_store:
             report_store(results=results, db=db)
