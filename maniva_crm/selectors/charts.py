@@ -1,4 +1,5 @@
 """The dashboard's figures: MongoDB aggregations laid out as bar charts for server-rendered SVG."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,27 +22,66 @@ class Bar:
 
 @dataclass
 class Chart:
-    """A bar chart laid out for server-rendered SVG (no script, no inline style: the CSP allows neither)."""
+    """A bar chart laid out for server-rendered SVG (no script, no inline style: the CSP allows neither).
+    Its axes are named in words and `caption` says in one sentence what it shows; the colours and
+    font are the site's (static/css/crm.css styles the classes with the brand's custom properties)."""
 
     title: str
     bars: list[Bar]
+    x_label: str = ""
+    y_label: str = ""
+    caption: str = ""
     unit: str = ""
     width: int = 640
-    height: int = 220
+    height: int = 250
+
+    LEFT = 34  # room for the y axis's label
+    TOP = 20
+    BOTTOM = 58  # the bars' labels, then the x axis's label
 
     def __post_init__(self) -> None:
         top = max((bar.value for bar in self.bars), default=0) or 1
-        slot = (self.width - 20) / max(1, len(self.bars))
-        plot = self.height - 50
+        slot = (self.width - self.LEFT - 10) / max(1, len(self.bars))
+        plot = self.plot_bottom - self.TOP
         for i, bar in enumerate(self.bars):
             bar.width = max(2.0, slot * 0.7)
             bar.height = round(plot * bar.value / top, 1)
-            bar.x = round(10 + i * slot + slot * 0.15, 1)
-            bar.y = round(20 + plot - bar.height, 1)
+            bar.x = round(self.LEFT + i * slot + slot * 0.15, 1)
+            bar.y = round(self.TOP + plot - bar.height, 1)
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.BOTTOM
+
+    @property
+    def label_y(self) -> int:
+        return self.plot_bottom + 16
+
+    @property
+    def x_label_y(self) -> int:
+        return self.height - 10
+
+    @property
+    def x_label_x(self) -> float:
+        return (self.LEFT + self.width) / 2
+
+    @property
+    def y_label_y(self) -> float:
+        return (self.TOP + self.plot_bottom) / 2
 
     @property
     def total(self) -> float:
         return sum(bar.value for bar in self.bars)
+
+    @property
+    def largest(self) -> Bar | None:
+        """The highest bar (the first of equals, in the chart's order)."""
+        return max(self.bars, key=lambda bar: bar.value, default=None) if self.total else None
+
+
+def _captioned(chart: Chart, sentence: Callable[[Chart], str]) -> Chart:
+    chart.caption = sentence(chart) if chart.total else f"{chart.title}: no data yet."
+    return chart
 
 
 def _grouped(collection, pipeline: list[dict]) -> list[dict]:
@@ -85,13 +125,35 @@ def dashboard_stats(*, weeks: int = 12) -> dict:
     ])
     answered = sum(row["n"] for row in response)
     buckets = {row["_id"]: row["n"] for row in response}
+    fast = buckets.get("< 1 h", 0) + buckets.get("< 1 day", 0)
     return {
         "since": since,
-        "per_week": Chart("New leads per week", [Bar(_aware(row["_id"]).strftime("%d %b"), row["n"]) for row in per_week if row["_id"]]),
-        "by_status": Chart("Leads by status", [Bar(label, by_status.get(value, 0)) for value, label in LeadStatus.choices]),
-        "by_country": Chart("Leads by country", [Bar(row["_id"] or "?", row["n"]) for row in by_country]),
-        "by_form": Chart(f"Messages by form, last {weeks} weeks", [Bar(str(row["_id"]).title(), row["n"]) for row in by_form]),
-        "response": Chart("Time to first contact", [Bar(label, buckets.get(label, 0)) for label in ("< 1 h", "< 1 day", "1–3 days", "> 3 days")]),
+        "per_week": _captioned(
+            Chart("New leads per week", [Bar(_aware(row["_id"]).strftime("%d %b"), row["n"]) for row in per_week if row["_id"]],
+                  x_label="Week starting", y_label="New leads"),
+            lambda c: f"New leads each week over the last {weeks} weeks, spam left out: {c.total:,} in all, "
+                      f"the most in the week of {c.largest.label} ({c.largest.value:,}).",
+        ),
+        "by_status": _captioned(
+            Chart("Leads by status", [Bar(label, by_status.get(value, 0)) for value, label in LeadStatus.choices],
+                  x_label="Status", y_label="Leads"),
+            lambda c: f"Where all {c.total:,} leads stand now; the largest group is {c.largest.label.lower()} ({c.largest.value:,}).",
+        ),
+        "by_country": _captioned(
+            Chart("Leads by country", [Bar(row["_id"] or "?", row["n"]) for row in by_country],
+                  x_label="Country (ISO code; ? where unknown)", y_label="Leads"),
+            lambda c: f"The {len(c.bars)} countries most leads write from, spam left out; {c.largest.label} leads with {c.largest.value:,}.",
+        ),
+        "by_form": _captioned(
+            Chart(f"Messages by form, last {weeks} weeks", [Bar(str(row["_id"]).title(), row["n"]) for row in by_form],
+                  x_label="Form or channel", y_label="Messages received"),
+            lambda c: f"Which form the {c.total:,} messages of the last {weeks} weeks came through; most through {c.largest.label.lower()} ({c.largest.value:,}).",
+        ),
+        "response": _captioned(
+            Chart("Time to first contact", [Bar(label, buckets.get(label, 0)) for label in ("< 1 h", "< 1 day", "1–3 days", "> 3 days")],
+                  x_label="Time from the lead's arrival to our first contact", y_label="Leads"),
+            lambda c: f"How soon the {c.total:,} leads we contacted heard from us: {round(100 * fast / c.total)}% within a day.",
+        ),
         "response_avg_hours": round(sum(row["hours"] for row in response) / answered, 1) if answered else None,
         "answered": answered,
     }

@@ -26,8 +26,17 @@ def analytics_latest() -> dict | None:
     return {
         "created_at": created,
         "total": (report.get("counts") or {}).get("total"),
-        "spam_metrics": spam.get("metrics") or {},
+        # only figures with their sample size (analytics.analyses.model_quality); older reports' bare metrics are not shown
+        "quality": [entry for entry in spam.get("quality") or [] if entry.get("n")],
         "spam_model": spam.get("model") or {},
         "topics": topics.get("topics", []) if isinstance(topics, dict) else [],
-        "charts": [(name.replace("_", " "), data) for name, data in (report.get("charts") or {}).items()],
+        "changes": report.get("changes"),
+        "charts": [_chart(name, chart) for name, chart in (report.get("charts") or {}).items()],
     }
+
+
+def _chart(name: str, chart: dict | str) -> dict:
+    """A stored chart as the template shows it; a report stored before charts had titles holds a bare PNG."""
+    if isinstance(chart, str):
+        return {"title": name.replace("_", " ").capitalize(), "caption": "", "image": f"data:image/png;base64,{chart}"}
+    return {key: chart.get(key, "") for key in ("title", "caption", "image", "x_label", "y_label")}

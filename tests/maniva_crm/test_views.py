@@ -229,20 +229,63 @@ def test_dashboard_shows_charts_and_the_latest_analytics(sales_client, lead):
     assert "No analytics report yet" in page
     # The exact commands that fill the section, each a real subcommand (test_commands runs them).
     assert "python manage.py analytics spam --seed-corpus data/sms_spam_collection.csv\npython manage.py analytics report</code>" in page
+    # A report stored before charts had titles and quality figures their sample size: its bare PNG
+    # still shows, its metrics without a sample size do not.
     report_store(results={
-        "created_at": "2026-11-25T10:00:00+00:00", "counts": {"total": 12},
+        "created_at": "2026-11-24T10:00:00+00:00", "counts": {"total": 12},
         "spam": {"metrics": {"precision": 0.9, "recall": 0.8, "f1": 0.85}, "model": {"version": 3}},
         "topics": {"topics": [{"id": 0, "share": 0.5, "label": "web <shop>", "terms": ["shop", "site"]}], "by_month": {}},
         "charts": {"lengths": "iVBORw0KGgo="},
+    })
+    page = sales_client.get(reverse("crm:dashboard")).content.decode()
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in page and "web &lt;shop&gt;" in page
+    assert "F1 0.850" not in page and "analytics spam --seed-corpus" in page
+    report_store(results={
+        "created_at": "2026-11-25T10:00:00+00:00", "counts": {"total": 12},
+        "spam": {"model": {"version": 3}, "quality": [{
+            "model": "spam model v3", "method": "5-fold cross-validation on its training data", "data": "the corpus data/x.csv",
+            "n": 5172, "positives": 650, "precision": 0.9, "recall": 0.8, "f1": 0.85}]},
+        "topics": {"topics": [{"id": 0, "share": 0.5, "label": "web <shop>", "terms": ["shop", "site"]}], "by_month": {}},
+        "changes": {"month": "2026-11", "baseline": ["2026-09", "2026-10"], "messages": 40, "baseline_messages": 80,
+                    "rules": {"min_count": 5, "min_share": 0.02, "term_lift": 2.0, "topic_lift": 1.5, "baseline_months": 3},
+                    "topics": [{"name": "ai / chatbot / <pilot>", "count": 12, "share": 0.3, "before": 2, "before_share": 0.025, "lift": 8.1}],
+                    "terms": []},
+        "charts": {"lengths": {"title": "How long messages are", "caption": "Half are shorter than 260 characters.",
+                               "x_label": "Length", "y_label": "Share", "image": "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="}},
     })
     try:
         page = sales_client.get(reverse("crm:dashboard")).content.decode()
     finally:
         reports.delete_many({})
-    assert "<svg" in page and "New leads per week" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
-    assert "2026-11-25 10:00" in page and "F1 0.850" in page and "web &lt;shop&gt;" in page
+    assert "<svg" in page and "New leads per week" in page and 'src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="' in page
+    assert "<strong>How long messages are</strong>. Half are shorter than 260 characters.</figcaption>" in page
+    assert "2026-11-25 10:00" in page and "F1 0.850 by 5-fold cross-validation on its training data, on 5172 examples (650 spam)" in page
+    assert "What changed in 2026-11" in page and "<strong>ai / chatbot / &lt;pilot&gt;</strong>: 12 of 40 messages against 2 of 80 before, ×8.1" in page
     assert " style=" not in page and "<script>" not in page
     assert "analytics spam --seed-corpus" not in page
+
+
+def test_dashboard_charts_carry_axes_in_words_a_caption_and_the_brand(sales_client, lead):
+    import re
+
+    page = sales_client.get(reverse("crm:dashboard")).content.decode()
+    figures = re.findall(r'<figure class="crm-chart">(.*?)</figure>', page, re.S)
+    assert len(figures) == 5
+    for figure in figures:
+        title = re.search(r'<span class="h6 d-block mb-1">([^<]+)</span>', figure).group(1)
+        caption = re.search(r'<span class="crm-chart-caption small">([^<]+)</span>', figure).group(1)
+        assert caption.endswith(".") and len(caption.split()) >= 3, caption
+        assert f"<title>{title}</title>" in figure
+        axis_labels = re.findall(r'<text class="crm-axis-label"[^>]*>([^<]+)</text>', figure)
+        assert len(axis_labels) == 2 and all(len(label) > 3 for label in axis_labels), axis_labels
+    assert "New leads each week over the last 12 weeks, spam left out: 1 in all" in page
+    assert "Where all 1 leads stand now; the largest group is new (1)." in page
+    # the brand: the bars take the site's colour from its stylesheet, in light and dark
+    from django.contrib.staticfiles import finders
+
+    css = open(finders.find("css/crm.css"), encoding="utf-8").read()
+    assert ".crm-bar { fill: var(--mv-brand); }" in css and "var(--bs-body-font-family)" in css
+    assert re.search(r'href="/static/css/site\.[0-9a-f]+\.css"', page) and re.search(r'href="/static/css/crm\.[0-9a-f]+\.css"', page)
 
 
 def test_lead_page_ids_are_unique(sales_client, lead):
