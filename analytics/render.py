@@ -1,5 +1,4 @@
 """Results as text, JSON or a self-contained HTML page (charts inline as data: URIs)."""
-import html
 import json
 
 

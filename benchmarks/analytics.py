@@ -23,6 +23,8 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from maniva_crm import demo_text  # noqa: E402  (no Django: plain templates)
 PYTHON = sys.executable
 DB_NAME = "maniva_bench"
 TARGETS = {"terms": 1.5, "report": 4.0}
@@ -65,8 +67,11 @@ def message_text(rng: random.Random, target: int = 425) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def populate(db, n: int, seed: int = 0) -> None:
+def populate(db, n: int, seed: int = 0, texts: str = "demo") -> None:
+    """N messages from about N/3 leads; `texts` "demo" writes seed_demo's enquiries (maniva_crm.demo_text),
+    "salad" the word salad of the first runs (to compare with their figures)."""
     rng = random.Random(seed)
+    demo = demo_text.demo_messages(n, seed=seed) if texts == "demo" else None
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     leads = []
     for i in range(max(1, n // 3)):
@@ -78,10 +83,11 @@ def populate(db, n: int, seed: int = 0) -> None:
     batch = []
     for i in range(n):
         lead = rng.choice(leads)
-        spam = rng.random() < 0.05
+        spam = rng.random() < (0.85 if demo and demo[i].persona.is_spam else 0.05 if not demo else 0.0)
         batch.append({
             "lead_id": lead["_id"], "kind": rng.choice(["contact", "contact", "consultation"]), "name": lead["name"],
-            "email": lead["email"], "subject": " ".join(rng.sample(WORDS, 4)).capitalize(), "message": message_text(rng),
+            "email": lead["email"], "subject": demo[i].subject if demo else " ".join(rng.sample(WORDS, 4)).capitalize(),
+            "message": demo[i].text if demo else message_text(rng),
             "received_at": start + timedelta(minutes=rng.randrange(525_600)), "is_spam": spam, "spam_score": 0.9 if spam else 0.1,
             "spam_reasons": [], "spam_label": "", "search_terms": [], "utm": {},
         })
@@ -140,6 +146,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best wall time counts")
     parser.add_argument("--uri", help="a running server whose database maniva_bench already holds the messages")
+    parser.add_argument("--texts", choices=("demo", "salad"), default="demo",
+                        help="seed_demo's enquiries (default) or the word salad the first figures were measured on")
     options = parser.parse_args()
 
     daemon, uri = (None, options.uri.rstrip("/")) if options.uri else start_daemon()
@@ -153,7 +161,7 @@ def main() -> None:
         if daemon:
             subprocess.run([PYTHON, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
             started = time.perf_counter()
-            populate(client[DB_NAME], options.messages)
+            populate(client[DB_NAME], options.messages, texts=options.texts)
             print(f"inserted {options.messages} messages in {time.perf_counter() - started:.1f}s")
         sizes = [len(d["message"]) for d in client[DB_NAME].contact_message.find({}, {"message": 1}).limit(1000)]
         count = client[DB_NAME].contact_message.estimated_document_count()

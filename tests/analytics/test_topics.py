@@ -52,6 +52,10 @@ def _assert_no_empty_or_duplicate_topics(result: dict) -> None:
     leading = [frozenset(t["terms"][:3]) for t in topics]
     assert len(set(leading)) == len(leading)
     assert sum(t["messages"] for t in topics) + result["unassigned"] == result["documents"]
+    assert all(t["messages"] > 0 for t in topics)  # a topic no message went to is dropped
+    for row in result["by_month"].values():
+        assert len(row["counts"]) == len(topics) and sum(row["counts"]) <= row["messages"]
+        assert row["shares"] == [count / row["messages"] for count in row["counts"]]
     assert [t["messages"] for t in topics] == sorted((t["messages"] for t in topics), reverse=True)
     for row in result["by_month"].values():
         assert len(row["shares"]) == len(topics)
