@@ -7,18 +7,21 @@ This module stays cheap to import (web processes enqueue): pywebpush is loaded o
 """
 import functools
 import logging
+import smtplib
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, fields
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 
-from contact.models import JobKind, Message, OutboxJob, PushSubscription
+from contact.models import JobKind, Lead, Message, OutboxJob, PushSubscription
 from contact.push import EndpointRefused, SubscriptionGone, push_send
 from contact.replytoken import reply_address
 
@@ -117,6 +120,97 @@ class JobType(Generic[P]):
                 raise PayloadInvalid(f"{self.payload.__name__}.{name} cannot be {value!r}")
 
 
+class DeliveryBatch:
+    """What the jobs of one claimed batch share (issue 15): the messages they name, read in one query
+    and their leads in one more, and one mail connection, opened on first use and closed at the end,
+    instead of a connection (SMTP handshake and QUIT) per mail. Entered by the worker around a batch;
+    job_run and the handlers find it through a context variable, and work alone without it.
+
+    A mail that fails on a connection which already served earlier mails is sent once more on a new
+    connection when the failure is a dropped connection (the server timed it out or went away between
+    two mails); any other failure closes the connection and is the job's to retry, so the next job
+    starts on a fresh one."""
+
+    def __init__(self, jobs: Iterable[OutboxJob]) -> None:
+        self.jobs = list(jobs)
+        self.messages: dict[str, Message] = {}
+        self.connection: BaseEmailBackend | None = None
+        self.sent_on_connection = 0
+        self.connections_opened = 0
+
+    def __enter__(self) -> "DeliveryBatch":
+        self._token = _batch.set(self)
+        ids = {str(job.payload.get("message_id")) for job in self.jobs
+               if job.kind in (JobKind.STAFF_EMAIL, JobKind.VISITOR_EMAIL) and isinstance(job.payload, dict)}
+        if ids:
+            self.messages = {str(m.pk): m for m in Message.objects.in_bulk([i for i in ids if _object_id(i)]).values()}
+            leads = Lead.objects.in_bulk({m.lead_id for m in self.messages.values() if m.lead_id})
+            for message in self.messages.values():
+                if message.lead_id in leads:
+                    Message.lead.field.set_cached_value(message, leads[message.lead_id])
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _batch.reset(self._token)
+        self.close()
+
+    def message(self, pk: str) -> Message:
+        return self.messages.get(str(pk)) or Message.objects.get(pk=pk)
+
+    def send(self, mail: EmailMessage) -> None:
+        reused = self.connection is not None and self.sent_on_connection > 0
+        try:
+            self._send(mail)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, ConnectionError) as exc:
+            dropped = not isinstance(exc, smtplib.SMTPResponseException) or exc.smtp_code == 421  # 421: closing
+            if not (reused and dropped):
+                raise
+            logger.info("mail connection dropped after %d mails (%s); sending on a new one", self.sent_on_connection, exc)
+            self._send(mail)
+
+    def _send(self, mail: EmailMessage) -> None:
+        if self.connection is None:
+            connection = get_connection()
+            connection.open()
+            self.connection, self.sent_on_connection = connection, 0
+            self.connections_opened += 1
+        mail.connection = self.connection
+        try:
+            mail.send()
+        except Exception:
+            self.close()  # in an unknown state (a 4xx/5xx may have left a transaction open): start afresh
+            raise
+        self.sent_on_connection += 1
+
+    def close(self) -> None:
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            try:
+                connection.close()
+            except (smtplib.SMTPException, OSError):  # already broken: nothing left to close politely
+                pass
+
+
+_batch: ContextVar[DeliveryBatch | None] = ContextVar("outbox_delivery_batch", default=None)
+
+
+def _object_id(value: str) -> bool:
+    return len(value) == 24 and all(c in "0123456789abcdef" for c in value.lower())
+
+
+def _message(pk: str) -> Message:
+    batch = _batch.get()
+    return batch.message(pk) if batch else Message.objects.get(pk=pk)
+
+
+def _send(mail: EmailMessage) -> None:
+    batch = _batch.get()
+    if batch:
+        batch.send(mail)
+    else:
+        mail.send()
+
+
 def mail_domain() -> str:
     """The domain of DEFAULT_FROM_EMAIL's address, for the Message-IDs of the mail we send."""
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or settings.INBOUND_EMAIL_DOMAIN
@@ -155,7 +249,7 @@ def _send_mail(
         headers=headers,
     )
     mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    mail.send()
+    _send(mail)
 
 
 def _lead_url(message: Message) -> str:
@@ -163,11 +257,12 @@ def _lead_url(message: Message) -> str:
 
 
 def deliver_staff_email(payload: MessagePayload) -> None:
-    # Reads by _id, not select_related(): its $lookup joins every message to its lead before
-    # filtering on _id (issue 15). Triage first (intent, routing), so the mail names the assignee.
+    # Reads by _id (or one $in each for a whole batch), not select_related(): its $lookup joins every
+    # message to its lead before filtering on _id (issue 15). Triage first (intent, routing), so the
+    # mail names the assignee.
     from contact.triage import message_triage
 
-    message = Message.objects.get(pk=payload.message_id)
+    message = _message(payload.message_id)
     lead = message_triage(message=message)
     if lead is not None:
         message.lead = lead
@@ -187,7 +282,7 @@ def deliver_staff_email(payload: MessagePayload) -> None:
 
 def deliver_visitor_email(payload: MessagePayload) -> None:
     """A thank-you that repeats only the visitor's name, so it cannot carry spam to third parties."""
-    message = Message.objects.get(pk=payload.message_id)
+    message = _message(payload.message_id)
     _send_mail(
         to=[message.email],
         subject="We received your message – Maniva Digital",

@@ -181,7 +181,7 @@ class OutboxJob(models.Model):
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    run_after = models.DateTimeField(db_index=True)
+    run_after = models.DateTimeField()  # indexed with status: the claim and the dead-letter list (issue 15)
     locked_by = models.CharField(max_length=100, blank=True)
     # Never null: "no lease" is LEASE_NONE (the epoch), so the claim tests one range, not an $or that
     # sends the embedded server's update by _id through every job (issue 15).

@@ -19,7 +19,7 @@ from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, Outbox
 
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
-    "job_fail", "job_lead_by_mail_id", "jobs_forget", "message_emails_enqueue", "push_enqueue", "retry_delay",
+    "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_release", "message_emails_enqueue", "push_enqueue", "retry_delay",
 ]
 
 
@@ -88,31 +88,64 @@ def job_lead_by_mail_id(*, mail_ids: list[str]) -> Any | None:
     return None
 
 
-def job_claim(*, worker: str) -> OutboxJob | None:
-    """The oldest due, unleased job, leased to `worker`.
+def jobs_claim(*, worker: str, limit: int = 10) -> list[OutboxJob]:
+    """Up to `limit` of the oldest due, unleased jobs, leased to `worker` together.
 
-    Candidates come through the (status, run_after) index; the lease is then taken by a conditional
-    update of one candidate by _id (still pending, due and unleased), so two workers never both hold
-    it. Both queries are flat field conditions: on the embedded server a lease range in the find, or
-    an $or beside the _id in the update, makes it scan every job (pinned in tests/dbcompat). An
-    unleased job's locked_until is LEASE_NONE, never null."""
-    now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    collection = connection.get_collection(OutboxJob._meta.db_table)
-    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
-    tried = 0
-    for doc in collection.find(due, {"_id": 1, "locked_until": 1}).sort("run_after", 1):
-        if _leased(doc.get("locked_until"), now):
-            continue
-        claimed = collection.update_one(
-            {"_id": doc["_id"], **due, "locked_until": {"$lt": now}}, {"$set": {"locked_by": worker, "locked_until": lease_until}}
+    Candidates come through the (status, run_after) index, at most a few pages of them however long
+    the backlog; the lease is one conditional update of those candidates by _id (still pending, due
+    and unleased), so two workers never both hold a job; the jobs this worker won are read back by
+    _id and kept if they carry its lease. All three queries are flat field conditions: on the
+    embedded server a lease range in the find, or an $or/$and beside the _id in an update, makes it
+    scan every job (pinned in tests/dbcompat). An unleased job's locked_until is LEASE_NONE, never null."""
+    for _ in range(3):  # another worker won every candidate: those are leased now, look again
+        now = timezone.now()
+        candidates = _candidates(now=now, limit=limit)
+        if not candidates:
+            return []
+        # Stored dates keep milliseconds: the lease read back must equal the one written.
+        lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        lease_until = lease_until.replace(microsecond=lease_until.microsecond // 1000 * 1000)
+        _collection().update_many(
+            {"_id": {"$in": candidates}, **_due(now), "locked_until": {"$lt": now}},
+            {"$set": {"locked_by": worker, "locked_until": lease_until}},
         )
-        if claimed.modified_count:
-            return OutboxJob.objects.get(pk=doc["_id"])
-        tried += 1
-        if tried == 20:
-            break
-    return None
+        won = OutboxJob.objects.in_bulk(candidates)
+        jobs = [job for pk in candidates if (job := won.get(pk)) and (job.locked_by, job.locked_until) == (worker, lease_until)]
+        if jobs:
+            return jobs
+    return []
+
+
+def _collection():
+    return connection.get_collection(OutboxJob._meta.db_table)
+
+
+def _due(now) -> dict:
+    return {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
+
+
+def _candidates(*, now, limit: int) -> list:
+    """The _ids of up to `limit` due, unleased jobs, oldest first, from at most a few pages of the index."""
+    candidates = []
+    with _collection().find(_due(now), {"_id": 1, "locked_until": 1}).sort("run_after", 1).batch_size(limit * 2) as cursor:
+        for seen, doc in enumerate(cursor, start=1):
+            if not _leased(doc.get("locked_until"), now):
+                candidates.append(doc["_id"])
+            if len(candidates) == limit or seen == limit * 10:  # others hold the head of the queue: next pass
+                break
+    return candidates
+
+
+def job_claim(*, worker: str) -> OutboxJob | None:
+    """The oldest due, unleased job, leased to `worker` (jobs_claim of one)."""
+    jobs = jobs_claim(worker=worker, limit=1)
+    return jobs[0] if jobs else None
+
+
+def jobs_release(*, jobs: list[OutboxJob]) -> None:
+    """Give back leased jobs this worker will not run now (its batch took too long): due again at once."""
+    for job in jobs:
+        _job_update(job, {"locked_until": LEASE_NONE})
 
 
 def _leased(until, now) -> bool:

@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 from contact import delivery
 from contact.imap import imap_account, mailbox_poll
 from contact.models import OutboxStatus
-from contact.outbox import job_claim, job_complete, job_fail
+from contact.outbox import job_complete, job_fail, jobs_claim, jobs_release
 from contact.services import deliveries_sweep, spooled_store
 from contact.spool import spool_replay
 
@@ -24,20 +24,38 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def jobs_run_due(*, worker: str, limit: int = 1000) -> int:
+# Jobs claimed at once: one claim, one read of their messages and one SMTP connection serve them
+# all, while each is still marked done on its own right after it is sent (a crash resends at most
+# the one in hand). Small enough that several workers all get a share of a burst.
+BATCH = 10
+
+
+def jobs_run_due(*, worker: str, limit: int = 1000, batch: int = BATCH) -> int:
     """Run due jobs until none is left (or `limit`); return how many were attempted."""
     attempted = 0
-    while attempted < limit and (job := job_claim(worker=worker)) is not None:
-        attempted += 1
-        try:
-            delivery.job_run(job)
-        except Exception as exc:  # any failure of a delivery is retried, then dead-lettered
-            status = job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
-            log = logger.error if status == OutboxStatus.DEAD else logger.warning
-            log("job %s (%s) failed, attempt %d: %s", job.pk, job.kind, job.attempts + 1, exc)
-        else:
-            job_complete(job=job)
+    while attempted < limit and (jobs := jobs_claim(worker=worker, limit=min(batch, limit - attempted))):
+        attempted += _batch_run(jobs)
     return attempted
+
+
+def _batch_run(jobs: list) -> int:
+    """Run one claimed batch in order. Past half the lease (slow SMTP), the rest is given back
+    rather than run under a lease that may run out, which would let another worker send it too."""
+    deadline = time.monotonic() + settings.OUTBOX_LEASE_SECONDS / 2
+    with delivery.DeliveryBatch(jobs):
+        for done, job in enumerate(jobs):
+            if done and time.monotonic() > deadline:
+                jobs_release(jobs=jobs[done:])
+                return done
+            try:
+                delivery.job_run(job)
+            except Exception as exc:  # any failure of a delivery is retried, then dead-lettered
+                status = job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
+                log = logger.error if status == OutboxStatus.DEAD else logger.warning
+                log("job %s (%s) failed, attempt %d: %s", job.pk, job.kind, job.attempts + 1, exc)
+            else:
+                job_complete(job=job)
+    return len(jobs)
 
 
 SWEEP_EVERY_SECONDS = 60

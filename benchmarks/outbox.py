@@ -1,0 +1,251 @@
+"""Outbox benchmark (run by hand): jobs per second of one worker against a local SMTP sink, as a
+ratio to a bare smtplib loop sending the same mails, at 1,000 and at 100,000 done jobs stored.
+
+    .venv/bin/python benchmarks/outbox.py [--messages 150] [--sizes 1000,100000]
+
+For each size: the outbox collection is topped up with done jobs (insert_many), `--messages`
+messages are stored the way the intake stores them (each enqueues a staff notification and a
+visitor confirmation), and one worker (contact.worker.jobs_run_due, in this process) drains them
+into an aiosmtpd sink. Printed: jobs/s, database commands per job (a pymongo CommandListener),
+then a bare loop replaying the very mails the sink received (same envelopes, same bytes) through
+one smtplib connection, and the ratios. Last, the plan of each outbox query at the largest size
+(explain), to show that none scans. Both loops share this process with the SMTP sink (a thread):
+compare the ratios of one run, not figures across machines.
+"""
+import argparse
+import os
+import smtplib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.dbserver import DatabaseServer, free_port  # noqa: E402
+
+
+class Commands(monitoring.CommandListener):
+    """Counts the commands this process sends while `on` (registered before any client exists)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.names: Counter = Counter()
+
+    def started(self, event) -> None:
+        if self.on:
+            self.names[event.command_name] += 1
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+COMMANDS = Commands()
+monitoring.register(COMMANDS)
+
+
+class Sink:
+    """An SMTP server that keeps every envelope it accepts (for the bare loop to replay)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def django_setup(uri: str, smtp_port: int) -> None:
+    os.environ.update(
+        MONGODB_URI=uri, DJANGO_SECRET_KEY="bench-" + "x" * 50, DJANGO_HTTPS="false", DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1", CONTACT_SPOOL_DIR=tempfile.mkdtemp(prefix="outbox-bench-spool-"),
+        CONTACT_NOTIFY_EMAILS="team@bench.test", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port),
+        MANIVA_LOCAL_ENV=os.devnull, LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="maniva_webapp.settings",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def done_jobs_fill(total: int) -> None:
+    """Top the outbox up to `total` done jobs, shaped as the worker leaves them."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from contact.models import LEASE_NONE, JobKind, OutboxJob, OutboxStatus
+
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    missing = total - collection.count_documents({"status": OutboxStatus.DONE.value})
+    now = timezone.now()
+    for start in range(0, max(missing, 0), 5000):
+        collection.insert_many([
+            {"kind": JobKind.VISITOR_EMAIL.value, "key": f"seed:{uuid.uuid4().hex}",
+             "payload": {"message_id": uuid.uuid4().hex[:24], "mail_message_id": f"<{uuid.uuid4().hex}@bench.test>"},
+             "lead_id": None, "status": OutboxStatus.DONE.value, "attempts": 1, "run_after": now, "locked_by": "seed",
+             "locked_until": LEASE_NONE, "last_error": "", "created_at": now, "done_at": now}
+            for _ in range(min(5000, missing - start))
+        ])
+
+
+def done_ids(count: int) -> list:
+    from django.db import connection
+
+    from contact.models import OutboxJob
+
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    return [doc["_id"] for doc in collection.find({"status": "done", "locked_by": "seed"}, {"_id": 1}).limit(count)]
+
+
+def messages_store(count: int, offset: int) -> int:
+    """`count` messages stored as the intake stores them; returns the outbox jobs now pending."""
+    from django.db import connection
+
+    from contact.models import OutboxJob, OutboxStatus
+    from tests.factories import make_message
+
+    for n in range(count):
+        make_message(name=f"Visitor {offset + n}", email=f"v{offset + n}@bench.example", subject="A new website",
+                     message="We are a small bakery with two shops and would like online ordering.")
+    return connection.get_collection(OutboxJob._meta.db_table).count_documents({"status": OutboxStatus.PENDING.value})
+
+
+def worker_rate(sink: Sink) -> tuple[float, int, float, Counter]:
+    from contact.worker import jobs_run_due
+
+    before = len(sink.envelopes)
+    COMMANDS.names.clear()
+    COMMANDS.on = True
+    start = time.perf_counter()
+    jobs = 0
+    while (ran := jobs_run_due(worker="bench")) > 0:
+        jobs += ran
+    seconds = time.perf_counter() - start
+    COMMANDS.on = False
+    assert len(sink.envelopes) - before == jobs, (len(sink.envelopes) - before, jobs)
+    return jobs / seconds, jobs, seconds, COMMANDS.names.copy()
+
+
+def bare_rate(port: int, envelopes: list[tuple[str, list[str], bytes]]) -> float:
+    """The same mails through one smtplib connection, nothing else."""
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for mail_from, rcpt_tos, content in envelopes:
+            smtp.sendmail(mail_from, rcpt_tos, content)
+    return len(envelopes) / (time.perf_counter() - start)
+
+
+def bare_with_writes_rate(port: int, envelopes: list[tuple[str, list[str], bytes]], job_ids: list) -> float:
+    """The same mails, each with the two writes any leased job needs (its lease and its completion,
+    each an update by _id on the outbox collection): the floor under the worker on this server."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from contact.models import OutboxJob
+
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for (mail_from, rcpt_tos, content), job_id in zip(envelopes, job_ids, strict=True):
+            collection.update_one({"_id": job_id}, {"$set": {"locked_by": "bare", "locked_until": timezone.now()}})
+            smtp.sendmail(mail_from, rcpt_tos, content)
+            collection.update_one({"_id": job_id}, {"$set": {"status": "done", "done_at": timezone.now()}})
+    return len(envelopes) / (time.perf_counter() - start)
+
+
+def plans() -> list[str]:
+    """explain of the outbox's queries: the claim's candidates, the lease update, the completion."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from contact.models import LEASE_NONE, OutboxJob, OutboxStatus
+
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    now = timezone.now()
+    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
+    some_id = collection.find_one({}, {"_id": 1})["_id"]
+
+    def stages(explained: dict) -> str:
+        plan, names = explained["queryPlanner"]["winningPlan"], []
+        while plan:
+            names.append(plan.get("stage", "?") + (f"({plan['indexName']})" if plan.get("indexName") else ""))
+            plan = plan.get("inputStage") or (plan.get("inputStages") or [None])[0]
+        return " <- ".join(names)
+
+    def update(query: dict) -> dict:
+        return collection.database.command({
+            "explain": {"update": collection.name, "updates": [{"q": query, "u": {"$set": {"locked_by": "x"}}, "multi": True}]},
+            "verbosity": "queryPlanner",
+        })
+
+    return [
+        f"claim candidates: {stages(collection.find(due, {'_id': 1}).sort('run_after', 1).limit(10).explain())}",
+        f"claim lease:      {stages(update({'_id': {'$in': [some_id]}, **due, 'locked_until': {'$lt': now}}))}",
+        f"claimed batch:    {stages(collection.find({'_id': {'$in': [some_id]}, 'locked_by': 'x'}).explain())}",
+        f"completion:       {stages(update({'_id': some_id, 'locked_by': 'x', 'locked_until': {'$ne': LEASE_NONE}}))}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=150, help="messages per size (two mails each)")
+    parser.add_argument("--sizes", default="1000,100000", help="done jobs stored, comma-separated")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    from aiosmtpd.controller import Controller
+
+    server = DatabaseServer()
+    server.start()
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        django_setup(server.uri, port)
+        print(f"threads: {threading.active_count()}; {args.messages} messages (x2 mails) per size")
+        rates = {}
+        for index, size in enumerate(sizes):
+            done_jobs_fill(size)
+            pending = messages_store(args.messages, offset=index * args.messages)
+            connections = sink.connections
+            first = len(sink.envelopes)
+            rate, jobs, seconds, names = worker_rate(sink)
+            connections = sink.connections - connections
+            bare = statistics.median(bare_rate(port, sink.envelopes[first:]) for _ in range(3))
+            floor = bare_with_writes_rate(port, sink.envelopes[first:], done_ids(jobs))
+            rates[size] = rate, bare
+            per_job = sum(names.values()) / jobs
+            print(f"{size:>7} done jobs: worker {rate:6.1f} jobs/s ({jobs} jobs of {pending} pending in {seconds:.2f} s, "
+                  f"{connections} SMTP connections, {per_job:.2f} database commands/job: {dict(names.most_common())})\n"
+                  f"{'':>19}bare smtplib {bare:6.1f} mails/s; worker/bare {rate / bare:.2f} (target >= 0.5)\n"
+                  f"{'':>19}bare smtplib + a lease and a completion update by _id per mail {floor:6.1f} mails/s; worker/that {rate / floor:.2f}")
+        (small_rate, _), (big_rate, _) = rates[sizes[0]], rates[sizes[-1]]
+        print(f"jobs/s at {sizes[-1]:,} / at {sizes[0]:,} done jobs: x{big_rate / small_rate:.2f} (flat: ~1)")
+        for line in plans():
+            print(line)
+    finally:
+        controller.stop()
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

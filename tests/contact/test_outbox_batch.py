@@ -1,0 +1,106 @@
+"""A worker claims jobs in batches and sends a batch's mail over one SMTP connection (issue 15),
+keeping each job's own guarantees: marked done right after its send, a dropped connection re-opened
+without losing or duplicating a job, a failure retried with its backoff."""
+from collections import Counter
+from email import message_from_bytes
+
+import pytest
+
+from contact.models import OutboxJob, OutboxStatus
+from contact.outbox import email_enqueue, jobs_claim
+from contact.worker import jobs_run_due
+from tests.helpers import SocketController, bound_socket
+
+
+class CountingMailbox:
+    """An SMTP server that counts connections, and drops a connection at its `drop_at`-th MAIL
+    (as a server timing out an idle connection between two mails), once."""
+
+    def __init__(self, drop_at: int = 0) -> None:
+        self.received: list = []
+        self.connections = 0
+        self.drop_at = drop_at
+        self.mails_on_connection: Counter = Counter()
+        self.dropped = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        self.mails_on_connection[id(session)] += 1
+        if self.drop_at and not self.dropped and self.mails_on_connection[id(session)] == self.drop_at:
+            self.dropped += 1
+            server.transport.close()
+            return "421 4.4.2 closing"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        mail = message_from_bytes(envelope.content)
+        self.received.append(envelope.rcpt_tos[0])
+        return "250 OK" if mail else "554 empty"
+
+
+@pytest.fixture
+def mailbox_factory(settings):
+    controllers = []
+
+    def start(**kwargs) -> CountingMailbox:
+        mailbox = CountingMailbox(**kwargs)
+        controller = SocketController(mailbox, bound_socket())
+        controller.start()
+        controllers.append(controller)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
+        return mailbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def _enqueue(count: int) -> None:
+    for i in range(count):
+        email_enqueue(key=f"batch{i}", to=[f"b{i}@example.com"], subject="Batch", template="contact/email/visitor_confirmation",
+                      context={"name": "B"})
+
+
+def test_one_smtp_connection_serves_a_batch_of_jobs(db, mailbox_factory):
+    mailbox = mailbox_factory()
+    _enqueue(6)
+    assert jobs_run_due(worker="w1", batch=10) == 6
+    assert sorted(mailbox.received) == sorted(f"b{i}@example.com" for i in range(6))
+    assert mailbox.connections == 1
+    assert set(OutboxJob.objects.values_list("status", flat=True)) == {OutboxStatus.DONE}
+
+
+def test_a_dropped_connection_is_reopened_without_losing_or_duplicating_a_job(db, mailbox_factory):
+    mailbox = mailbox_factory(drop_at=3)  # the third mail on the first connection finds it closed
+    _enqueue(6)
+    assert jobs_run_due(worker="w1", batch=10) == 6
+    assert mailbox.dropped == 1 and mailbox.connections == 2
+    assert Counter(mailbox.received) == Counter({f"b{i}@example.com": 1 for i in range(6)})
+    assert list(OutboxJob.objects.values_list("status", "attempts").distinct()) == [(OutboxStatus.DONE, 1)]
+
+
+def test_a_refused_mail_in_a_batch_is_retried_later_and_the_others_still_go(db, smtp_server, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 3600
+    smtp_server.refuse_first = 1  # 451 for the first mail only
+    _enqueue(4)
+    assert jobs_run_due(worker="w1", batch=10) == 4
+    assert len(smtp_server.wait_for(3)) == 3
+    statuses = Counter(OutboxJob.objects.values_list("status", "attempts"))
+    assert statuses == Counter({(OutboxStatus.DONE, 1): 3, (OutboxStatus.PENDING, 1): 1})
+    assert jobs_run_due(worker="w1") == 0, "the refused one waits for its backoff"
+
+
+def test_a_batch_is_claimed_together_and_a_second_worker_gets_the_rest(db):
+    _enqueue(5)
+    first = jobs_claim(worker="a", limit=3)
+    second = jobs_claim(worker="b", limit=3)
+    assert (len(first), len(second)) == (3, 2)
+    assert {job.key for job in first} | {job.key for job in second} == {f"batch{i}" for i in range(5)}
+    assert jobs_claim(worker="c", limit=3) == []
+    assert Counter(OutboxJob.objects.values_list("locked_by", flat=True)) == Counter({"a": 3, "b": 2})
