@@ -8,8 +8,8 @@ messages are stored the way the intake stores them (each enqueues a staff notifi
 visitor confirmation), and one worker (contact.worker.jobs_run_due, in this process) drains them
 into an aiosmtpd sink. Printed: jobs/s, database commands per job (a pymongo CommandListener),
 then a bare loop replaying the very mails the sink received (same envelopes, same bytes) through
-one smtplib connection, and the ratios. Last, the plan of each outbox query at the largest size
-(explain), to show that none scans. Both loops share this process with the SMTP sink (a thread):
+one smtplib connection, and the ratios. Last, each outbox query's median time at both sizes (flat
+when nothing scans) and the claim's plan. Both loops share this process with the SMTP sink (a thread):
 compare the ratios of one run, not figures across machines.
 """
 import argparse
@@ -171,37 +171,51 @@ def bare_with_writes_rate(port: int, envelopes: list[tuple[str, list[str], bytes
     return len(envelopes) / (time.perf_counter() - start)
 
 
-def plans() -> list[str]:
-    """explain of the outbox's queries: the claim's candidates, the lease update, the completion."""
+def query_costs(repeat: int = 30) -> dict[str, float]:
+    """Median ms of each outbox query the worker makes, on the collection as it stands. SecantusDB's
+    explain names every query by _id a COLLSCAN (its _id path is not in its plans), so flatness is
+    shown by timing each query at both sizes; the candidates' plan is printed from explain."""
     from django.db import connection
     from django.utils import timezone
 
-    from contact.models import LEASE_NONE, OutboxJob, OutboxStatus
+    from contact.models import OutboxJob
+    from contact.outbox import _candidates
 
     collection = connection.get_collection(OutboxJob._meta.db_table)
-    now = timezone.now()
-    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": now}}
-    some_id = collection.find_one({}, {"_id": 1})["_id"]
+    ids = [doc["_id"] for doc in collection.find({"status": "done"}, {"_id": 1}).limit(10 * repeat)]
+    batches = [ids[n * 10:(n + 1) * 10] for n in range(repeat)]
 
-    def stages(explained: dict) -> str:
-        plan, names = explained["queryPlanner"]["winningPlan"], []
-        while plan:
-            names.append(plan.get("stage", "?") + (f"({plan['indexName']})" if plan.get("indexName") else ""))
-            plan = plan.get("inputStage") or (plan.get("inputStages") or [None])[0]
-        return " <- ".join(names)
+    def median_ms(run) -> float:
+        times = []
+        for batch in batches:
+            start = time.perf_counter()
+            run(batch)
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
 
-    def update(query: dict) -> dict:
-        return collection.database.command({
-            "explain": {"update": collection.name, "updates": [{"q": query, "u": {"$set": {"locked_by": "x"}}, "multi": True}]},
-            "verbosity": "queryPlanner",
-        })
+    return {
+        "claim: candidates (find, sort, first page)": median_ms(lambda batch: _candidates(now=timezone.now(), limit=10)),
+        "claim: lease of 10 (update_many by _id $in)": median_ms(
+            lambda batch: collection.update_many({"_id": {"$in": batch}, "status": "done"}, {"$set": {"locked_by": "lease"}})),
+        "claim: read back 10 (in_bulk)": median_ms(lambda batch: OutboxJob.objects.in_bulk(batch)),
+        "completion (update_one by _id, locked_by)": median_ms(
+            lambda batch: collection.update_one({"_id": batch[0], "locked_by": "lease"}, {"$set": {"status": "done", "done_at": timezone.now()}})),
+    }
 
-    return [
-        f"claim candidates: {stages(collection.find(due, {'_id': 1}).sort('run_after', 1).limit(10).explain())}",
-        f"claim lease:      {stages(update({'_id': {'$in': [some_id]}, **due, 'locked_until': {'$lt': now}}))}",
-        f"claimed batch:    {stages(collection.find({'_id': {'$in': [some_id]}, 'locked_by': 'x'}).explain())}",
-        f"completion:       {stages(update({'_id': some_id, 'locked_by': 'x', 'locked_until': {'$ne': LEASE_NONE}}))}",
-    ]
+
+def candidates_plan() -> str:
+    from django.db import connection
+    from django.utils import timezone
+
+    from contact.models import OutboxJob, OutboxStatus
+
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    due = {"status": OutboxStatus.PENDING.value, "run_after": {"$lte": timezone.now()}}
+    plan, names = collection.find(due, {"_id": 1, "locked_until": 1}).sort("run_after", 1).explain()["queryPlanner"]["winningPlan"], []
+    while plan:
+        names.append(plan.get("stage", "?") + (f"({plan['indexName']})" if plan.get("indexName") else ""))
+        plan = plan.get("inputStage")
+    return " <- ".join(names)
 
 
 def main() -> None:
@@ -222,17 +236,20 @@ def main() -> None:
     try:
         django_setup(server.uri, port)
         print(f"threads: {threading.active_count()}; {args.messages} messages (x2 mails) per size")
-        rates = {}
+        rates, costs = {}, {}
         for index, size in enumerate(sizes):
             done_jobs_fill(size)
             pending = messages_store(args.messages, offset=index * args.messages)
+            query_costs(repeat=10)  # warm-up: the server settles after the bulk seed before anything is timed
             connections = sink.connections
             first = len(sink.envelopes)
             rate, jobs, seconds, names = worker_rate(sink)
             connections = sink.connections - connections
-            bare = statistics.median(bare_rate(port, sink.envelopes[first:]) for _ in range(3))
-            floor = bare_with_writes_rate(port, sink.envelopes[first:], done_ids(jobs))
+            sent = sink.envelopes[first:first + jobs]  # the bare loops' own mails land in the sink too
+            bare = statistics.median(bare_rate(port, sent) for _ in range(3))
+            floor = bare_with_writes_rate(port, sent, done_ids(jobs))
             rates[size] = rate, bare
+            costs[size] = query_costs()
             per_job = sum(names.values()) / jobs
             print(f"{size:>7} done jobs: worker {rate:6.1f} jobs/s ({jobs} jobs of {pending} pending in {seconds:.2f} s, "
                   f"{connections} SMTP connections, {per_job:.2f} database commands/job: {dict(names.most_common())})\n"
@@ -240,8 +257,10 @@ def main() -> None:
                   f"{'':>19}bare smtplib + a lease and a completion update by _id per mail {floor:6.1f} mails/s; worker/that {rate / floor:.2f}")
         (small_rate, _), (big_rate, _) = rates[sizes[0]], rates[sizes[-1]]
         print(f"jobs/s at {sizes[-1]:,} / at {sizes[0]:,} done jobs: x{big_rate / small_rate:.2f} (flat: ~1)")
-        for line in plans():
-            print(line)
+        print(f"claim candidates' plan: {candidates_plan()}")
+        small, big = costs[sizes[0]], costs[sizes[-1]]
+        for name in small:
+            print(f"  {name:45} {small[name]:6.2f} ms at {sizes[0]:,}, {big[name]:6.2f} ms at {sizes[-1]:,}: x{big[name] / small[name]:.2f}")
     finally:
         controller.stop()
         server.close()
