@@ -18,11 +18,13 @@ from pymongo.errors import PyMongoError
 
 from contact.forms import ConsultationForm, ContactForm
 from maniva_webapp.content import site_content
+from maniva_webapp.pagecache import cached_page
 from maniva_webapp.seo import ld_json, organization_ld
 
 # The landing page carries a fresh CSRF token, form timestamp and idempotency key, so it is never
 # shared between visitors: private, revalidated on every visit (no-store would only cost the
-# back/forward cache). It is cheap instead: no database query renders it.
+# back/forward cache). It is cheap instead: no database query renders it, and it is rendered once
+# per language and copy version, the per-visitor values put in per request (maniva_webapp.pagecache).
 _PRIVATE_PAGE = {"private": True, "no_cache": True}
 _PUBLIC_DAY = {"public": True, "max_age": 86_400}
 
@@ -30,13 +32,18 @@ _PUBLIC_DAY = {"public": True, "max_age": 86_400}
 @require_safe
 @cache_control(**_PRIVATE_PAGE)
 def landing(request: HttpRequest) -> HttpResponse:
-    context = {
-        "form": ContactForm(),
-        # Two forms on one page: the second one's ids get a prefix so that none is duplicated.
-        "consultation_form": ConsultationForm(auto_id="consult_%s"),
-        "organization_ld": ld_json(organization_ld()),
-    }
-    return render(request, "maniva_webapp/landing.html", context)
+    def page(marks: dict | None = None) -> str:
+        contact, consult = ({"form_ts": marks["form_ts"], "idem": idem} for idem in marks["idems"]) if marks else ({}, {})
+        context = {
+            "form": ContactForm(initial=contact),
+            # Two forms on one page: the second one's ids get a prefix so that none is duplicated.
+            "consultation_form": ConsultationForm(auto_id="consult_%s", initial=consult),
+            "organization_ld": ld_json(organization_ld()),
+            **({"csrf_token": marks["csrf_token"]} if marks else {}),
+        }
+        return loader.render_to_string("maniva_webapp/landing.html", context, request)
+
+    return HttpResponse(cached_page(request, page) or page())
 
 
 @require_safe
