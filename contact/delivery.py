@@ -139,7 +139,6 @@ class DeliveryBatch:
         self.connections_opened = 0
 
     def __enter__(self) -> "DeliveryBatch":
-        self._token = _batch.set(self)
         ids = {str(job.payload.get("message_id")) for job in self.jobs
                if job.kind in (JobKind.STAFF_EMAIL, JobKind.VISITOR_EMAIL) and isinstance(job.payload, dict)}
         if ids:
@@ -148,6 +147,7 @@ class DeliveryBatch:
             for message in self.messages.values():
                 if message.lead_id in leads:
                     Message.lead.field.set_cached_value(message, leads[message.lead_id])
+        self._token = _batch.set(self)  # only once the reads succeeded: a failed __enter__ has no __exit__
         return self
 
     def __exit__(self, *exc_info) -> None:
