@@ -23,7 +23,8 @@ FORM_TS_MARK = f"formts{_MARK}"
 IDEM_MARKS = (f"idemcontact{_MARK}", f"idemconsult{_MARK}")
 
 _lock = threading.Lock()
-_pages: dict[tuple, str] = {}
+_pages: dict[str, str] = {}  # by language, for the copy in _pages_of (held, so it is compared by identity)
+_pages_of: list = [None]
 
 
 def cached_page(request: HttpRequest, render: Callable[[dict], str]) -> str | None:
@@ -31,15 +32,17 @@ def cached_page(request: HttpRequest, render: Callable[[dict], str]) -> str | No
     None when the page must be rendered for this visitor alone (a flash message is waiting)."""
     if request.COOKIES.get(CookieStorage.cookie_name):
         return None
-    content = site_content()
-    key = (id(content), translation.get_language())
-    page = _pages.get(key)
+    content, language = site_content(), translation.get_language()
+    with _lock:
+        if _pages_of[0] is not content:  # the copy changed (or first visit): old pages go
+            _pages.clear()
+            _pages_of[0] = content
+        page = _pages.get(language)
     if page is None:
         page = render({"csrf_token": CSRF_MARK, "form_ts": FORM_TS_MARK, "idems": IDEM_MARKS})
         with _lock:
-            if len(_pages) > 16 or any(k[0] != key[0] for k in _pages):  # the copy changed: old pages go
-                _pages.clear()
-            _pages[key] = page
+            if _pages_of[0] is content:
+                _pages[language] = page
     page = page.replace(CSRF_MARK, get_token(request)).replace(FORM_TS_MARK, signed_form_timestamp())
     for mark in IDEM_MARKS:
         page = page.replace(mark, uuid.uuid4().hex)
