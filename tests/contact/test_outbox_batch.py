@@ -104,3 +104,17 @@ def test_a_batch_is_claimed_together_and_a_second_worker_gets_the_rest(db):
     assert {job.key for job in first} | {job.key for job in second} == {f"batch{i}" for i in range(5)}
     assert jobs_claim(worker="c", limit=3) == []
     assert Counter(OutboxJob.objects.values_list("locked_by", flat=True)) == Counter({"a": 3, "b": 2})
+
+
+def test_a_batch_past_half_its_lease_gives_the_rest_back(db, smtp_server, settings):
+    from contact.models import LEASE_NONE
+    from contact.worker import _batch_run
+
+    _enqueue(3)
+    jobs = jobs_claim(worker="w1", limit=3)
+    settings.OUTBOX_LEASE_SECONDS = 0  # as if the first send had taken half the lease
+    assert _batch_run(jobs) == 1
+    assert len(smtp_server.wait_for(1)) == 1
+    left = OutboxJob.objects.exclude(status=OutboxStatus.DONE)
+    assert [(job.status, job.locked_until) for job in left] == [(OutboxStatus.PENDING, LEASE_NONE)] * 2
+    assert len(jobs_claim(worker="w2", limit=3)) == 2, "given back: another worker takes them at once"
