@@ -257,15 +257,18 @@ def _lead_url(message: Message) -> str:
 
 
 def deliver_staff_email(payload: MessagePayload) -> None:
-    # Reads by _id (or one $in each for a whole batch), not select_related(): its $lookup joins every
-    # message to its lead before filtering on _id (issue 15). Triage first (intent, routing), so the
-    # mail names the assignee.
+    """The staff's email about a new message: triage first (intent, routing), so the mail names the
+    assignee, then its pushes to the staff's devices (idempotent by key: a retry of this job enqueues
+    none twice). Reads by _id (or one $in each for a whole batch), not select_related(): its $lookup
+    joins every message to its lead before filtering on _id (issue 15)."""
+    from contact.outbox import message_pushes_enqueue  # contact.outbox imports this module
     from contact.triage import message_triage
 
     message = _message(payload.message_id)
     lead = message_triage(message=message)
     if lead is not None:
         message.lead = lead
+    message_pushes_enqueue(message=message)
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())

@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import datetime
 
+from bson import ObjectId
 from django.db import connection
 from django.db.models import Model
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from contact.models import Direction, Lead, LeadStatus, Message
 from contact.search import search_terms
 from maniva_webapp.mongo import upsert_and_fetch
 
 MAX_LEAD_TERMS = 2000
+INTAKE_KEYS_KEPT = 20  # a lead remembers the idempotency keys of its latest form messages
 ALWAYS = "always"  # each submission sets it
 GIVEN = "given"  # each submission that carries a value sets it
 
@@ -138,17 +141,18 @@ def spam_changes(*, status: str, spam: bool) -> dict:
     return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status}
 
 
+def _intake_refresh(values: dict[str, str]) -> dict[str, str]:
+    """The columns a submission sets on its lead (the INTAKE_FIELDS it carries, by name)."""
+    return {field.column: values.get(field.name, "") for field in INTAKE_FIELDS if field.intake == ALWAYS or values.get(field.name, "")}
+
+
 def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, spam: bool) -> Lead:
     """The person behind an email address, created on first contact, refreshed on each message
     with `values` (the INTAKE_FIELDS by name).
 
     One atomic upsert on the unique email, so concurrent first messages from one person make one lead.
     """
-    updates = {}
-    for field in INTAKE_FIELDS:
-        value = values.get(field.name, "")
-        if field.intake == ALWAYS or value:
-            updates[field.column] = value
+    updates = _intake_refresh(values)
     on_insert = lead_document(
         email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam)
     )
@@ -172,22 +176,80 @@ def message_update(*, message_id, **changes) -> int:
     return Message.objects.filter(pk=message_id).update(**changes)
 
 
+def messages_mark_enqueued(*, message_ids: list) -> None:
+    """Mark messages whose deliveries are in the outbox (contact.services.deliveries_sweep)."""
+    if message_ids:
+        message_collection().update_many({"_id": {"$in": message_ids}}, {"$set": {"deliveries_enqueued": True}})
+
+
 def lead_terms(*, lead: Lead) -> list[str]:
     return search_terms(lead.name, lead.email, lead.company)
 
 
-def lead_record_message(*, lead: Lead, message: Message) -> None:
-    """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
-    terms = list(dict.fromkeys([*lead_terms(lead=lead), *message.search_terms]))
-    update = {
-        "$inc": {"message_count": 1},
-        "$addToSet": {"kinds": message.kind},
-    }
+def _record_update(*, lead: Lead, kind: str, terms: list[str], subject: str, received_at: datetime) -> dict:
+    terms = list(dict.fromkeys([*lead_terms(lead=lead), *terms]))
+    update: dict = {"$inc": {"message_count": 1}, "$addToSet": {"kinds": kind}}
     if len(lead.search_terms) < MAX_LEAD_TERMS:
         update["$addToSet"]["search_terms"] = {"$each": terms}
-    if message.received_at >= lead.last_activity_at:
-        update["$set"] = {"last_subject": message.subject[:200]}
+    if received_at >= lead.last_activity_at:
+        update["$set"] = {"last_subject": subject[:200]}
+    return update
+
+
+def lead_record_message(*, lead: Lead, message: Message) -> None:
+    """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
+    update = _record_update(lead=lead, kind=message.kind, terms=message.search_terms, subject=message.subject, received_at=message.received_at)
     lead_collection().update_one({"_id": lead.pk}, update)
+
+
+def lead_intake(
+    *, email: str, values: dict[str, str], received_at: datetime, spam: bool, kind: str, terms: list[str], subject: str, key: str
+) -> ObjectId:
+    """The lead of one form message: created or refreshed as lead_upsert does, and the message
+    (idempotency key `key`, stored next) counted on it as lead_record_message does, once per key.
+    Returns the lead's _id.
+
+    Usually one upsert, conditional on the common case: the key not yet counted, the lead not
+    spam (for a message that is not), no later activity, search terms under the cap. A lead that
+    exists and fails a condition makes the upsert collide with it on the unique email (E11000);
+    then, or when two first messages race, the general path below reads it and decides (counting
+    the key only if it is not already counted). A new lead's _id comes back from the upsert; an
+    existing lead's is one read by email through lead_email, projecting _id only."""
+    collection = lead_collection()
+    refresh = _intake_refresh(values)
+    query: dict = {
+        "email": email,
+        "intake_keys": {"$ne": key},
+        "last_activity_at": {"$lte": received_at},
+        f"search_terms.{MAX_LEAD_TERMS - 1}": {"$exists": False},
+    }
+    if not spam:
+        query["is_spam"] = False  # a message that is not spam clears a spam lead: the general path does that
+    update = {
+        "$set": {**refresh, "last_subject": subject[:200]},
+        "$max": {"last_activity_at": received_at},
+        "$inc": {"message_count": 1},
+        "$addToSet": {
+            "kinds": kind,
+            "search_terms": {"$each": list(dict.fromkeys([*search_terms(values.get("name", ""), email, values.get("company", "")), *terms]))},
+        },
+        "$push": {"intake_keys": {"$each": [key], "$slice": -INTAKE_KEYS_KEPT}},
+    }
+    touched = {"email", *query, *(field for operator in update.values() for field in operator)}
+    on_insert = lead_document(email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam))
+    update["$setOnInsert"] = {column: value for column, value in on_insert.items() if column not in touched}
+    try:
+        result = collection.update_one(query, update, upsert=True)
+    except DuplicateKeyError:
+        lead = lead_upsert(email=email, values=values, received_at=received_at, spam=spam)
+        if key not in lead.intake_keys:
+            record = _record_update(lead=lead, kind=kind, terms=terms, subject=subject, received_at=received_at)
+            record["$push"] = {"intake_keys": {"$each": [key], "$slice": -INTAKE_KEYS_KEPT}}
+            collection.update_one({"_id": lead.pk, "intake_keys": {"$ne": key}}, record)
+        return lead.pk
+    if result.upserted_id is not None:
+        return result.upserted_id
+    return collection.find_one({"email": email}, {"_id": 1})["_id"]
 
 
 def lead_reindex(*, lead: Lead) -> None:

@@ -58,6 +58,9 @@ class Lead(models.Model):
     # model leaves it alone.
     intent = models.CharField(max_length=60, blank=True)
     intent_set_at = models.DateTimeField(null=True, blank=True)
+    # Idempotency keys of the latest form messages counted on the lead: a form posted again is
+    # counted once (contact.leads.lead_intake).
+    intake_keys = ArrayField(models.CharField(max_length=64), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -140,6 +143,8 @@ class Message(models.Model):
             models.Index(fields=["mail_message_id"], name="message_mail_id"),
             models.Index(fields=["idempotency_key"], name="message_idempotency_key"),  # beside the partial unique one
             models.Index(fields=["intent_label"], name="message_intent_label"),
+            # deliveries_sweep's candidates; form messages are stored unmarked and marked by the sweep
+            models.Index(fields=["deliveries_enqueued", "is_spam", "received_at"], name="message_undelivered"),
         ]
 
     def __str__(self) -> str:

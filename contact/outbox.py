@@ -11,15 +11,18 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection
+from django.urls import reverse
 from django.utils import timezone
 
 from contact.delivery import EmailPayload, MessagePayload, Payload, PayloadInvalid, PushPayload, job_type, mail_message_id
-from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, OutboxStatus
+from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, OutboxStatus, PushSubscription
 
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
-    "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_release", "message_emails_enqueue", "push_enqueue", "retry_delay",
+    "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_release", "message_emails_enqueue",
+    "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "retry_delay",
 ]
 
 
@@ -41,11 +44,49 @@ def job_enqueue(*, kind: JobKind, key: str, payload: Payload | Mapping[str, Any]
         return OutboxJob.objects.get(key=key)
 
 
-def message_emails_enqueue(*, message: Message, lead: Lead | None) -> None:
-    """The staff notification and the visitor's confirmation of one stored message, once each."""
+def message_emails_enqueue(*, message: Message, lead_id: Any = None) -> None:
+    """The staff notification and the visitor's confirmation of one stored message, once each, in
+    one insert; where one is already stored (the sweep met a message whose request died midway),
+    each goes through job_enqueue. The staff notification's job also enqueues the pushes."""
+    now = timezone.now()
+    jobs = []
     for kind, key in ((JobKind.STAFF_EMAIL, f"staff_email:{message.pk}"), (JobKind.VISITOR_EMAIL, f"visitor_email:{message.pk}")):
         payload = MessagePayload(message_id=str(message.pk), mail_message_id=mail_message_id())
-        job_enqueue(kind=kind, key=key, payload=payload, lead=lead)
+        job_type(kind).check(payload)
+        jobs.append(OutboxJob(kind=kind, key=key, payload=asdict(payload), lead_id=lead_id, run_after=now, created_at=now))
+    try:
+        OutboxJob.objects.bulk_create(jobs)
+    except IntegrityError:
+        for job in jobs:
+            job_enqueue(kind=JobKind(job.kind), key=job.key, payload=job.payload, lead=Lead(pk=lead_id) if lead_id else None)
+
+
+def message_pushes_enqueue(*, message: Message) -> None:
+    """One web push per active staff device about a new message (run by the worker, from the staff
+    notification's job, so the visitor's request does not read the subscriptions)."""
+    url = f"{settings.SITE_URL}{reverse('crm:lead', args=[message.lead_id])}" if message.lead_id else settings.SITE_URL
+    lead = Lead(pk=message.lead_id) if message.lead_id else None
+    subscriptions = list(PushSubscription.objects.only("pk", "user_id"))  # a few devices: no join to the users
+    staff = set(
+        get_user_model().objects.filter(pk__in={s.user_id for s in subscriptions}, is_staff=True, is_active=True).values_list("pk", flat=True)
+    ) if subscriptions else set()
+    for subscription in (s for s in subscriptions if s.user_id in staff):
+        push_enqueue(
+            key=f"push:{message.pk}:{subscription.pk}",
+            subscription_id=str(subscription.pk),
+            title=f"New {message.get_kind_display().lower()}: {message.name}"[:120],
+            body=message.subject[:200],
+            url=url,
+            lead=lead,
+        )
+
+
+def outbox_keys_stored(*, keys: set[str]) -> set[str]:
+    """Which of these job keys are in the outbox (one read through the outbox_key index)."""
+    if not keys:
+        return set()
+    collection = connection.get_collection(OutboxJob._meta.db_table)
+    return {doc["key"] for doc in collection.find({"key": {"$in": sorted(keys)}}, {"_id": 0, "key": 1})}
 
 
 def email_enqueue(

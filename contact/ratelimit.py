@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from typing import NamedTuple
 
 from django.db import connection
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from maniva_webapp.mongo import upsert_and_fetch
 
@@ -73,6 +75,46 @@ def hit(*, scope: str, key: str, limit: int, window: int, token: str = "", at: d
     counted = count_add(scope=scope, key=key, window=window, token=token, at=at)
     if counted.count > limit:
         raise RateLimited(scope, retry_after=counted.seconds_left)
+
+
+class Counter(NamedTuple):
+    scope: str
+    key: str
+    limit: int
+    window: int
+
+
+def hits(*, counters: list[Counter], token: str, at: datetime | None = None) -> None:
+    """`hit` on several counters with one token (a form's idempotency key), in one write.
+
+    Each counter's update is conditional: it adds the token only while the window holds fewer than
+    `limit` tokens, so it applies exactly when `hit` would let the form through, and its result
+    says so without reading the counter back. An update that matches nothing is an upsert that
+    collides with the existing counter (E11000): the window is full, or another request made the
+    counter first, or this token is already in a full window. From the first such counter on (the
+    bulk is ordered: the updates after it did not run), `hit` decides, as it would have alone."""
+    if not token or any(counter.limit < 1 for counter in counters):
+        for counter in counters:
+            hit(scope=counter.scope, key=counter.key, limit=counter.limit, window=counter.window, token=token, at=at)
+        return
+    updates = []
+    for counter in counters:
+        window_start, _ = _window_start(counter.window, at)
+        updates.append(UpdateOne(
+            {"_id": _doc_id(counter.scope, counter.key, window_start), f"tokens.{counter.limit - 1}": {"$exists": False}},
+            {"$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + counter.window, timezone.utc)},
+             "$addToSet": {"tokens": token}},
+            upsert=True,
+        ))
+    try:
+        if updates:
+            connection.get_collection(COLLECTION).bulk_write(updates, ordered=True)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if exc.details.get("writeConcernErrors") or not errors or errors[0].get("code") != 11000:
+            raise
+        for counter in counters[errors[0]["index"]:]:
+            hit(scope=counter.scope, key=counter.key, limit=counter.limit, window=counter.window, token=token, at=at)
 
 
 _local_lock = threading.Lock()

@@ -13,15 +13,15 @@ from pymongo.errors import PyMongoError
 
 from contact import ratelimit
 from contact.meta import RequestMeta
-from contact.models import Direction, FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
+from contact.models import Direction, FormKind, Lead, LeadStatus, Message, SpamLabel
 from contact.leads import (  # the lead store; demo data is written through it as well
     INTAKE_FIELDS,
     lead_assign_unassigned,
     lead_awaiting_set,
     lead_document,
     lead_email_taken,
-    lead_record_message,
     lead_update,
+    lead_intake,
     lead_upsert,
     leads_insert_many,
     mail_file_ids_of,
@@ -33,11 +33,12 @@ from contact.leads import (  # the lead store; demo data is written through it a
     messages_insert_many,
     messages_intent_label,
     messages_label,
+    messages_mark_enqueued,
     person_delete,
     spam_changes,
 )
 from contact.inbound import InboundResult, MailRefused, inbound_notify, mail_files_delete, mail_receive
-from contact.outbox import jobs_forget, message_emails_enqueue, push_enqueue
+from contact.outbox import jobs_forget, message_emails_enqueue, outbox_keys_stored
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
 from contact.spool import spool_append
@@ -64,47 +65,46 @@ def rate_limits_check(*, meta: RequestMeta, email: str, token: str, at: datetime
 
     `token` is the form's idempotency key: the same form posted again counts once. `local` counts
     in this process's memory, for while MongoDB is unreachable."""
-    for scope, key in (("ip", meta.ip), ("email", email)):
-        if key:
-            limit, window = settings.CONTACT_RATE_LIMITS[scope]
-            if local:
-                ratelimit.hit_local(scope=scope, key=key, limit=limit, window=window, token=token)
-            else:
-                ratelimit.hit(scope=scope, key=key, limit=limit, window=window, token=token, at=at)
+    counters = [
+        ratelimit.Counter(scope, key, *settings.CONTACT_RATE_LIMITS[scope]) for scope, key in (("ip", meta.ip), ("email", email)) if key
+    ]
+    if not local:
+        ratelimit.hits(counters=counters, token=token, at=at)
+        return
+    for counter in counters:
+        ratelimit.hit_local(scope=counter.scope, key=counter.key, limit=counter.limit, window=counter.window, token=token)
 
 
 def deliveries_enqueue(*, message: Message) -> None:
-    """Staff email, visitor confirmation and a push per staff device; none for spam."""
+    """Staff email and visitor confirmation (the staff email's job pushes to each staff device);
+    none for spam. The message keeps deliveries_enqueued false: deliveries_sweep marks it."""
     if message.is_spam:
         return
-    lead = message.lead
-    message_emails_enqueue(message=message, lead=lead)
-    url = f"{settings.SITE_URL}{lead.get_absolute_url()}"
-    for subscription in PushSubscription.objects.filter(user__is_staff=True, user__is_active=True):
-        push_enqueue(
-            key=f"push:{message.pk}:{subscription.pk}",
-            subscription_id=str(subscription.pk),
-            title=f"New {message.get_kind_display().lower()}: {message.name}"[:120],
-            body=message.subject[:200],
-            url=url,
-            lead=lead,
-        )
-    message_update(message_id=message.pk, deliveries_enqueued=True)
+    message_emails_enqueue(message=message, lead_id=message.lead_id)
 
 
 def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime) -> SubmitResult:
-    """Store one accepted submission (idempotent by key), then enqueue its deliveries."""
+    """Store one accepted submission (idempotent by key), then enqueue its deliveries.
+
+    Three writes: the lead (created or refreshed, the message counted on it once per key: one
+    upsert, see lead_intake), the message (durable before anything is enqueued), its two outbox
+    jobs in one insert."""
     fields = message_fields(submission)
     known = {**submission, "country": meta.country}
-    lead = lead_upsert(
+    terms = search_terms(submission["name"], submission["email"], submission.get("company", ""), submission["subject"], submission["message"])
+    lead_id = lead_intake(
         email=submission["email"],
         values={field.name: known.get(field.name, "") for field in INTAKE_FIELDS},
         received_at=received_at,
         spam=verdict.is_spam,
+        kind=kind,
+        terms=terms,
+        subject=submission["subject"],
+        key=idempotency_key,
     )
     try:
         message = message_insert(
-            lead=lead,
+            lead_id=lead_id,
             kind=kind,
             received_at=received_at,
             ip=meta.ip,
@@ -118,14 +118,11 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
             spam_score=verdict.score,
             spam_reasons=verdict.reasons,
             idempotency_key=idempotency_key,
-            search_terms=search_terms(
-                submission["name"], submission["email"], submission.get("company", ""), submission["subject"], submission["message"]
-            ),
+            search_terms=terms,
             **fields,
         )
     except IntegrityError:  # the same form posted twice at once: the other request stored it
         return SubmitResult(message=Message.objects.get(idempotency_key=idempotency_key), duplicate=True)
-    lead_record_message(lead=lead, message=message)
     deliveries_enqueue(message=message)
     return SubmitResult(message=message)
 
@@ -187,21 +184,39 @@ def spooled_store(record: dict) -> SubmitResult:
     )
 
 
-def deliveries_sweep(*, older_than_seconds: int = 60) -> int:
-    """Enqueue deliveries for messages stored by a process that died before enqueuing them."""
+def deliveries_sweep(*, older_than_seconds: int = 60, batch: int = 500, batches: int = 20) -> int:
+    """Mark the form messages whose deliveries are enqueued, and enqueue those of messages stored
+    by a process that died before enqueuing them (and of inbound mail that died before its
+    notices); returns how many had to be enqueued here.
+
+    A form POST stores its message unmarked and enqueues its two jobs without writing the mark
+    (a round trip saved per POST), so the worker marks them here in bulk: one read of the
+    candidates (index message_undelivered), one of their jobs' keys (outbox_key), one update."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stranded = Message.objects.filter(
-        deliveries_enqueued=False, is_spam=False, direction=Direction.IN, received_at__lt=cutoff
-    ).select_related("lead")
-    count = 0
-    for message in stranded[:500]:
-        if message.kind == FormKind.EMAIL:  # an inbound mail: the staff are told, its sender never answered
-            if message.lead is not None:
-                inbound_notify(message=message, lead=message.lead)
-        else:
-            deliveries_enqueue(message=message)
-        count += 1
-    return count
+    enqueued = 0
+    for _ in range(batches):
+        candidates = list(
+            Message.objects.filter(deliveries_enqueued=False, is_spam=False, direction=Direction.IN, received_at__lt=cutoff)
+            .order_by()
+            .defer("message", "body_full", "search_terms", "utm", "attachments")[:batch]
+        )
+        keys = {f"{kind}:{m.pk}" for m in candidates if m.kind != FormKind.EMAIL for kind in ("staff_email", "visitor_email")}
+        stored = outbox_keys_stored(keys=keys)
+        marked = []
+        for message in candidates:
+            if message.kind == FormKind.EMAIL:  # an inbound mail: the staff are told, its sender never answered
+                if message.lead_id is not None:
+                    inbound_notify(message=message, lead=message.lead)
+                enqueued += 1
+                continue
+            if not {f"staff_email:{message.pk}", f"visitor_email:{message.pk}"} <= stored:
+                deliveries_enqueue(message=message)
+                enqueued += 1
+            marked.append(message.pk)
+        messages_mark_enqueued(message_ids=marked)
+        if len(candidates) < batch:
+            break
+    return enqueued
 
 
 def inbound_mail_receive(
