@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.db import connection
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from maniva_webapp.mongo import upsert_and_fetch
 
@@ -84,37 +84,61 @@ class Counter(NamedTuple):
     window: int
 
 
+def _admit(counter: Counter, token: str, at: datetime | None) -> tuple[dict, dict]:
+    """The upsert that adds `token` to the counter's window only while it holds fewer than `limit` tokens."""
+    window_start, _ = _window_start(counter.window, at)
+    return (
+        {"_id": _doc_id(counter.scope, counter.key, window_start), f"tokens.{counter.limit - 1}": {"$exists": False}},
+        {"$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + counter.window, timezone.utc)},
+         "$addToSet": {"tokens": token}},
+    )
+
+
+def _admit_slowly(counter: Counter, token: str, at: datetime | None, *, attempts: int = 3) -> None:
+    """_admit after it collided: read the window, then pass (the token is in it already), refuse
+    (the window is full) or try again (another request made the counter first)."""
+    collection = connection.get_collection(COLLECTION)
+    window_start, now = _window_start(counter.window, at)
+    for _ in range(attempts):
+        doc = collection.find_one({"_id": _doc_id(counter.scope, counter.key, window_start)}, {"tokens": 1}) or {}
+        if token in doc.get("tokens", []):
+            return
+        if len(doc.get("tokens", [])) >= counter.limit:
+            raise RateLimited(counter.scope, retry_after=max(1, window_start + counter.window - now))
+        try:
+            collection.update_one(*_admit(counter, token, at), upsert=True)
+            return
+        except DuplicateKeyError:
+            continue
+    raise RateLimited(counter.scope, retry_after=max(1, window_start + counter.window - now))
+
+
 def hits(*, counters: list[Counter], token: str, at: datetime | None = None) -> None:
-    """`hit` on several counters with one token (a form's idempotency key), in one write.
+    """Count one form (`token`, its idempotency key) on several counters, in one write; raise
+    RateLimited for the first counter whose window already holds `limit` other forms.
 
     Each counter's update is conditional: it adds the token only while the window holds fewer than
-    `limit` tokens, so it applies exactly when `hit` would let the form through, and its result
-    says so without reading the counter back. An update that matches nothing is an upsert that
-    collides with the existing counter (E11000): the window is full, or another request made the
-    counter first, or this token is already in a full window. From the first such counter on (the
-    bulk is ordered: the updates after it did not run), `hit` decides, as it would have alone."""
+    `limit` tokens, so it applies exactly when the form may pass, and the write's result says so
+    without reading the counter back. A window holds only the forms it let through. An update
+    that matches nothing is an upsert that collides with the existing counter (E11000): the
+    window is full, or this form is in it already, or another request made the counter first; as
+    the bulk is ordered (the updates after it did not run), that counter and the rest are then
+    decided one by one, with a read."""
     if not token or any(counter.limit < 1 for counter in counters):
         for counter in counters:
             hit(scope=counter.scope, key=counter.key, limit=counter.limit, window=counter.window, token=token, at=at)
         return
-    updates = []
-    for counter in counters:
-        window_start, _ = _window_start(counter.window, at)
-        updates.append(UpdateOne(
-            {"_id": _doc_id(counter.scope, counter.key, window_start), f"tokens.{counter.limit - 1}": {"$exists": False}},
-            {"$setOnInsert": {"expires_at": datetime.fromtimestamp(window_start + counter.window, timezone.utc)},
-             "$addToSet": {"tokens": token}},
-            upsert=True,
-        ))
     try:
-        if updates:
-            connection.get_collection(COLLECTION).bulk_write(updates, ordered=True)
+        if counters:
+            connection.get_collection(COLLECTION).bulk_write(
+                [UpdateOne(*_admit(counter, token, at), upsert=True) for counter in counters], ordered=True
+            )
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors") or []
         if exc.details.get("writeConcernErrors") or not errors or errors[0].get("code") != 11000:
             raise
         for counter in counters[errors[0]["index"]:]:
-            hit(scope=counter.scope, key=counter.key, limit=counter.limit, window=counter.window, token=token, at=at)
+            _admit_slowly(counter, token, at)
 
 
 _local_lock = threading.Lock()
