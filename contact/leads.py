@@ -202,6 +202,19 @@ def lead_record_message(*, lead: Lead, message: Message) -> None:
     lead_collection().update_one({"_id": lead.pk}, update)
 
 
+def lead_intake_query(*, email: str, key: str, received_at: datetime, spam: bool) -> dict:
+    """lead_intake's upsert filter: the lead by email (index lead_email), in the common case only."""
+    query: dict = {
+        "email": email,
+        "intake_keys": {"$ne": key},
+        "last_activity_at": {"$lte": received_at},
+        f"search_terms.{MAX_LEAD_TERMS - 1}": {"$exists": False},
+    }
+    if not spam:
+        query["is_spam"] = False  # a message that is not spam clears a spam lead: the general path does that
+    return query
+
+
 def lead_intake(
     *, email: str, values: dict[str, str], received_at: datetime, spam: bool, kind: str, terms: list[str], subject: str, key: str
 ) -> ObjectId:
@@ -217,14 +230,7 @@ def lead_intake(
     existing lead's is one read by email through lead_email, projecting _id only."""
     collection = lead_collection()
     refresh = _intake_refresh(values)
-    query: dict = {
-        "email": email,
-        "intake_keys": {"$ne": key},
-        "last_activity_at": {"$lte": received_at},
-        f"search_terms.{MAX_LEAD_TERMS - 1}": {"$exists": False},
-    }
-    if not spam:
-        query["is_spam"] = False  # a message that is not spam clears a spam lead: the general path does that
+    query = lead_intake_query(email=email, key=key, received_at=received_at, spam=spam)
     update = {
         "$set": {**refresh, "last_subject": subject[:200]},
         "$max": {"last_activity_at": received_at},

@@ -84,7 +84,7 @@ class Counter(NamedTuple):
     window: int
 
 
-def _admit(counter: Counter, token: str, at: datetime | None) -> tuple[dict, dict]:
+def admit_update(counter: Counter, token: str, at: datetime | None) -> tuple[dict, dict]:
     """The upsert that adds `token` to the counter's window only while it holds fewer than `limit` tokens."""
     window_start, _ = _window_start(counter.window, at)
     return (
@@ -95,7 +95,7 @@ def _admit(counter: Counter, token: str, at: datetime | None) -> tuple[dict, dic
 
 
 def _admit_slowly(counter: Counter, token: str, at: datetime | None, *, attempts: int = 3) -> None:
-    """_admit after it collided: read the window, then pass (the token is in it already), refuse
+    """admit_update after it collided: read the window, then pass (the token is in it already), refuse
     (the window is full) or try again (another request made the counter first)."""
     collection = connection.get_collection(COLLECTION)
     window_start, now = _window_start(counter.window, at)
@@ -106,7 +106,7 @@ def _admit_slowly(counter: Counter, token: str, at: datetime | None, *, attempts
         if len(doc.get("tokens", [])) >= counter.limit:
             raise RateLimited(counter.scope, retry_after=max(1, window_start + counter.window - now))
         try:
-            collection.update_one(*_admit(counter, token, at), upsert=True)
+            collection.update_one(*admit_update(counter, token, at), upsert=True)
             return
         except DuplicateKeyError:
             continue
@@ -131,7 +131,7 @@ def hits(*, counters: list[Counter], token: str, at: datetime | None = None) -> 
     try:
         if counters:
             connection.get_collection(COLLECTION).bulk_write(
-                [UpdateOne(*_admit(counter, token, at), upsert=True) for counter in counters], ordered=True
+                [UpdateOne(*admit_update(counter, token, at), upsert=True) for counter in counters], ordered=True
             )
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors") or []

@@ -75,3 +75,43 @@ def test_an_unleased_job_has_the_epoch_not_null(db):
     assert claimed.pk == job.pk and claimed.locked_until > timezone.now()
     job_complete(job=claimed)
     assert OutboxJob.objects.get(pk=job.pk).locked_until == LEASE_NONE
+
+
+def test_every_query_of_a_contact_post_and_of_the_sweep_goes_through_an_index(db):
+    """The POST's filters (its writes are two updates and two inserts) and the sweep's two reads, with
+    enough documents that a scan would show. SecantusDB explains a find, not an update, and reports a
+    scan for an indexed equality with residual conditions though it runs it through the index
+    (pinned in tests/dbcompat): so each filter's indexed equality is explained, and the filter is
+    checked to hold it."""
+    from contact import ratelimit
+    from contact.leads import lead_intake_query
+    from contact.ratelimit import COLLECTION, admit_update
+
+    now = timezone.now()
+    lead_collection().insert_many([
+        lead_document(email=f"i{n}@example.com", created_at=now, last_activity_at=now, is_spam=n % 2 == 0) for n in range(60)
+    ])
+    rate_limits = connection.get_collection(COLLECTION)
+    rate_limits.insert_many([{"_id": f"ip:10.0.0.{n}:0", "tokens": ["t"]} for n in range(60)])
+    message_collection().insert_many([
+        {"deliveries_enqueued": n % 3 == 0, "is_spam": n % 5 == 0, "direction": "in", "received_at": now - timedelta(minutes=n)}
+        for n in range(60)
+    ])
+    lead_filter = lead_intake_query(email="i7@example.com", key="k", received_at=now, spam=False)
+    queries = {  # what: (collection, the filter sent, its indexed part, the index)
+        "rate limit": (rate_limits, admit_update(ratelimit.Counter("ip", "10.0.0.7", 5, 600), "t", now)[0], ["_id"], "_id_"),
+        "lead upsert": (lead_collection(), lead_filter, ["email"], "lead_email"),
+        "returning lead's _id": (lead_collection(), {"email": "i7@example.com"}, ["email"], "lead_email"),
+        "sweep candidates": (
+            message_collection(),
+            {"deliveries_enqueued": False, "is_spam": False, "direction": "in", "received_at": {"$lt": now - timedelta(seconds=60)}},
+            ["deliveries_enqueued", "is_spam", "received_at"], "message_undelivered",
+        ),
+        "sweep's job keys": (
+            connection.get_collection(OutboxJob._meta.db_table), {"key": {"$in": ["staff_email:1", "visitor_email:1"]}}, ["key"], "outbox_key",
+        ),
+    }
+    for what, (collection, query, fields, index) in queries.items():
+        explained = collection.find({field: query[field] for field in fields}).explain()
+        stages = plan_stages(explained)
+        assert "COLLSCAN" not in stages and index in index_names(explained), (what, explained["queryPlanner"]["winningPlan"])
