@@ -44,10 +44,11 @@ def spam_model_train(
     seed_corpus: Path | None = None,
     seed: int = 0,
     evaluate: bool = True,
-    path: Path | None = None,
 ) -> dict:
-    """Trains on the staff's labels (plus a seed corpus), cross-validates, saves; returns the model's info."""
-    from analytics import spam_model
+    """Trains on the staff's labels (plus a seed corpus), cross-validates, stores the model as a new
+    version in MongoDB and deploys it (an admin's explicit choice: no gate); returns its info.
+    Such a model carries no cut-offs of its own: the intake holds from 0.95 (or the settings)."""
+    from analytics import model_store, spam_model
 
     db = db if db is not None else analytics_database()
     texts, labels = reader.labelled_messages(db, query)
@@ -57,14 +58,21 @@ def spam_model_train(
         texts, labels = texts + corpus_texts, labels + corpus_labels  # staff labels first: they win ties
     metrics = spam_model.evaluate(texts, labels, seed=seed) if evaluate else None
     model, info = spam_model.train(texts, labels, seed=seed)
-    info.update({"staff_labels": staff, "seed_corpus": str(seed_corpus) if seed_corpus else None, "metrics": metrics})
-    return spam_model.save_model(path or model_path(), model, info=info)
+    model_store.day_one_ensure(db)
+    info.update({
+        "staff_labels": staff, "labels_seen": staff, "seed_corpus": str(seed_corpus) if seed_corpus else None,
+        "metrics": metrics and {"split": "5-fold cross-validation", **metrics},
+    })
+    version = model_store.version_add(data=spam_model.model_bytes(model, info=info), info=info, source="manual", db=db)
+    model_store.version_deploy(version, reason="analytics spam (manual)", db=db)
+    return {**info, "version": version, "model_format": spam_model.MODEL_VERSION}
 
 
 def person_forget(*, message_ids: list[str], email: str) -> int:
     """GDPR erasure of analytics traces: stored reports computed over the person's messages are
     deleted (the next `analytics report` rebuilds them), and so is a spam model that learned from
-    their staff-labelled messages (the intake scores nothing until `analytics spam` retrains).
+    their staff-labelled messages (every stored version trained on staff labels: the intake goes
+    back to the newest version trained without them, or to the shipped day-one model).
     Returns how many traces went."""
     from bson import ObjectId
 
@@ -79,7 +87,12 @@ def person_forget(*, message_ids: list[str], email: str) -> int:
         from analytics.intent import intent_models_forget
 
         forgotten += intent_models_forget()
-    if any(message.get("spam_label") for message in messages) and model_path().exists():
-        model_path().unlink()
-        forgotten += 1
+    if any(message.get("spam_label") for message in messages):
+        from analytics.model_store import versions_forget_staff_trained
+
+        forgotten += versions_forget_staff_trained(db)
+        shipped = Path(settings.BASE_DIR) / "data" / "spam_model.joblib"
+        if model_path().exists() and model_path().resolve() != shipped.resolve():  # a model file of its own: it may have learned from them
+            model_path().unlink()
+            forgotten += 1
     return forgotten

@@ -272,6 +272,8 @@ def deliver_staff_email(payload: MessagePayload) -> None:
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())
+    if message.spam_review:
+        subject = f"[Needs review] {subject}"
     _send_mail(
         to=settings.CONTACT_NOTIFY_EMAILS,
         subject=subject[:200],

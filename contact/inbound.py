@@ -551,6 +551,7 @@ def mail_receive(*, raw: bytes, via: str, envelope_from: str | None = None, enve
             is_spam=spam,
             spam_score=verdict.score,
             spam_reasons=verdict.reasons,
+            spam_review=verdict.review and not spam,
             search_terms=search_terms(name, parsed.from_email, subject, display),
             mail_message_id=key,
             mail_in_reply_to=(parsed.in_reply_to or [""])[0],

@@ -62,6 +62,7 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     LeadField("is_spam", csv="spam", inbox=True),
     LeadField("kinds", inbox=True),
     LeadField("awaiting_reply", inbox=True),
+    LeadField("needs_review", inbox=True),
     LeadField("phone", intake=GIVEN),
     LeadField("intent", csv="intent", inbox=True),  # suggested by contact.triage or set by staff
     LeadField("intent_set_at", inbox=True),
@@ -137,8 +138,8 @@ def spam_changes(*, status: str, spam: bool) -> dict:
     """A lead is spam exactly when its status is spam: marked spam, its status becomes spam; cleared,
     spam goes back to new and any other status stays."""
     if spam:
-        return {"is_spam": True, "status": LeadStatus.SPAM}
-    return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status}
+        return {"is_spam": True, "status": LeadStatus.SPAM, "needs_review": False}
+    return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status, "needs_review": False}
 
 
 def _intake_refresh(values: dict[str, str]) -> dict[str, str]:
@@ -186,19 +187,23 @@ def lead_terms(*, lead: Lead) -> list[str]:
     return search_terms(lead.name, lead.email, lead.company)
 
 
-def _record_update(*, lead: Lead, kind: str, terms: list[str], subject: str, received_at: datetime) -> dict:
+def _record_update(*, lead: Lead, kind: str, terms: list[str], subject: str, received_at: datetime, review: bool = False) -> dict:
     terms = list(dict.fromkeys([*lead_terms(lead=lead), *terms]))
     update: dict = {"$inc": {"message_count": 1}, "$addToSet": {"kinds": kind}}
     if len(lead.search_terms) < MAX_LEAD_TERMS:
         update["$addToSet"]["search_terms"] = {"$each": terms}
     if received_at >= lead.last_activity_at:
         update["$set"] = {"last_subject": subject[:200]}
+    if review:  # same update: the intake's round trips do not change
+        update.setdefault("$set", {})["needs_review"] = True
     return update
 
 
 def lead_record_message(*, lead: Lead, message: Message) -> None:
     """Count the message on its lead and fold it into the CRM inbox fields, in one update."""
-    update = _record_update(lead=lead, kind=message.kind, terms=message.search_terms, subject=message.subject, received_at=message.received_at)
+    update = _record_update(
+        lead=lead, kind=message.kind, terms=message.search_terms, subject=message.subject, received_at=message.received_at, review=message.spam_review
+    )
     lead_collection().update_one({"_id": lead.pk}, update)
 
 
@@ -216,7 +221,8 @@ def lead_intake_query(*, email: str, key: str, received_at: datetime, spam: bool
 
 
 def lead_intake(
-    *, email: str, values: dict[str, str], received_at: datetime, spam: bool, kind: str, terms: list[str], subject: str, key: str
+    *, email: str, values: dict[str, str], received_at: datetime, spam: bool, kind: str, terms: list[str], subject: str, key: str,
+    review: bool = False,
 ) -> ObjectId:
     """The lead of one form message: created or refreshed as lead_upsert does, and the message
     (idempotency key `key`, stored next) counted on it as lead_record_message does, once per key.
@@ -232,7 +238,7 @@ def lead_intake(
     refresh = _intake_refresh(values)
     query = lead_intake_query(email=email, key=key, received_at=received_at, spam=spam)
     update = {
-        "$set": {**refresh, "last_subject": subject[:200]},
+        "$set": {**refresh, "last_subject": subject[:200], **({"needs_review": True} if review else {})},
         "$max": {"last_activity_at": received_at},
         "$inc": {"message_count": 1},
         "$addToSet": {
@@ -249,7 +255,7 @@ def lead_intake(
     except DuplicateKeyError:
         lead = lead_upsert(email=email, values=values, received_at=received_at, spam=spam)
         if key not in lead.intake_keys:
-            record = _record_update(lead=lead, kind=kind, terms=terms, subject=subject, received_at=received_at)
+            record = _record_update(lead=lead, kind=kind, terms=terms, subject=subject, received_at=received_at, review=review)
             record["$push"] = {"intake_keys": {"$each": [key], "$slice": -INTAKE_KEYS_KEPT}}
             collection.update_one({"_id": lead.pk, "intake_keys": {"$ne": key}}, record)
         return lead.pk
@@ -273,7 +279,7 @@ def lead_reindex(*, lead: Lead) -> None:
     )
 
 
-STAFF_FIELDS = frozenset({"status", "is_spam", "assignee", "tags", "first_contacted_at", "intent", "intent_set_at"})
+STAFF_FIELDS = frozenset({"status", "is_spam", "needs_review", "assignee", "tags", "first_contacted_at", "intent", "intent_set_at"})
 
 
 def lead_update(*, lead_id, **changes) -> None:

@@ -61,6 +61,9 @@ class Lead(models.Model):
     # Idempotency keys of the latest form messages counted on the lead: a form posted again is
     # counted once (contact.leads.lead_intake).
     intake_keys = ArrayField(models.CharField(max_length=64), default=list, blank=True, editable=False)
+    # A message the spam model was unsure about arrived (staff were notified); cleared when staff
+    # mark the lead spam or not spam.
+    needs_review = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -75,6 +78,7 @@ class Lead(models.Model):
             models.Index(fields=["assignee", "-last_activity_at"], name="lead_assignee_recent"),
             models.Index(fields=["intent", "-last_activity_at"], name="lead_intent_recent"),
             models.Index(fields=["intent_set_at"], name="lead_intent_set"),
+            models.Index(fields=["needs_review", "-last_activity_at"], name="lead_review_recent"),
         ]
 
     def __str__(self) -> str:
@@ -111,6 +115,7 @@ class Message(models.Model):
     spam_score = models.FloatField(default=0.0)
     spam_reasons = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     spam_label = models.CharField(max_length=4, blank=True)  # a SpamLabel, set by staff
+    spam_review = models.BooleanField(default=False)  # the model was unsure: flagged for review, not held
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     deliveries_enqueued = models.BooleanField(default=False)
     search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True, db_index=True)

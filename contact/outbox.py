@@ -74,7 +74,7 @@ def message_pushes_enqueue(*, message: Message) -> None:
         push_enqueue(
             key=f"push:{message.pk}:{subscription.pk}",
             subscription_id=str(subscription.pk),
-            title=f"New {message.get_kind_display().lower()}: {message.name}"[:120],
+            title=f"{'Needs review: ' if message.spam_review else 'New '}{message.get_kind_display().lower()}: {message.name}"[:120],
             body=message.subject[:200],
             url=url,
             lead=lead,

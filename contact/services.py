@@ -99,6 +99,7 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
         terms=terms,
         subject=submission["subject"],
         key=idempotency_key,
+        review=verdict.review,
     )
     try:
         message = message_insert(
@@ -115,6 +116,7 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
             is_spam=verdict.is_spam,
             spam_score=verdict.score,
             spam_reasons=verdict.reasons,
+            spam_review=verdict.review,
             idempotency_key=idempotency_key,
             search_terms=terms,
             **fields,
@@ -148,7 +150,7 @@ def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: Requ
                 "kind": kind,
                 "submission": submission,
                 "meta": meta.as_dict(),
-                "verdict": {"is_spam": verdict.is_spam, "score": verdict.score, "reasons": verdict.reasons},
+                "verdict": {"is_spam": verdict.is_spam, "score": verdict.score, "reasons": verdict.reasons, "review": verdict.review},
                 "idempotency_key": idempotency_key,
                 "received_at": received_at.isoformat(),
             }
@@ -171,7 +173,7 @@ def spooled_store(record: dict) -> SubmitResult:
     try:
         rate_limits_check(meta=meta, email=submission["email"], token=record["idempotency_key"], at=received_at)
     except ratelimit.RateLimited as exc:
-        verdict = SpamVerdict(is_spam=True, score=verdict.score, reasons=[*verdict.reasons, f"rate_limited_{exc.scope}"])
+        verdict = SpamVerdict(is_spam=True, score=verdict.score, reasons=[*verdict.reasons, f"rate_limited_{exc.scope}"], review=False)
     return message_store(
         kind=record["kind"],
         submission=submission,

@@ -26,9 +26,13 @@ _scoring_slots = threading.BoundedSemaphore(_SCORING_THREADS)
 
 @dataclass(frozen=True)
 class SpamVerdict:
+    """Three outcomes: spam (held, nobody notified), review (the model is unsure: stored, staff
+    notified, the inbox shows "needs review"), or neither."""
+
     is_spam: bool
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    review: bool = False
 
 
 def fill_seconds(form_ts: str) -> float | None:
@@ -45,33 +49,52 @@ def _scorer():
     return import_string(settings.CONTACT_SPAM_SCORER)
 
 
-def _score(scorer, text: str) -> float | None:
+def _score(scorer, text: str) -> tuple[float | None, tuple]:
     try:
-        return scorer.probability(text)
+        probability = scorer.probability(text)
+        thresholds = scorer.thresholds() if hasattr(scorer, "thresholds") else (None, None)
+        return probability, thresholds
     finally:
         _scoring_slots.release()
 
 
+def _cutoffs(model_thresholds: tuple) -> tuple[float, float]:
+    """(hold, review): the settings when set, else what the live model was tuned for, else 0.95 and no review band."""
+    model_hold, model_review = model_thresholds
+    hold = settings.CONTACT_SPAM_MODEL_THRESHOLD
+    hold = hold if hold is not None else (model_hold if model_hold is not None else 0.95)
+    review = settings.CONTACT_SPAM_REVIEW_THRESHOLD
+    review = review if review is not None else (model_review if model_review is not None else hold)
+    return hold, min(review, hold)
+
+
 def model_probability(text: str) -> float | None:
-    """The scorer's P(spam), or None when it has no model, fails, or cannot answer within
-    CONTACT_SPAM_SCORE_TIMEOUT_MS: the verdict then goes on with the rules alone."""
+    """The scorer's P(spam) (see model_scoring)."""
+    return model_scoring(text)[0]
+
+
+def model_scoring(text: str) -> tuple[float | None, float, float]:
+    """(P(spam), hold cut-off, review cut-off). P is None when the scorer has no model, fails, or
+    cannot answer within CONTACT_SPAM_SCORE_TIMEOUT_MS: the verdict then goes on with the rules alone."""
+    none = (None, *_cutoffs((None, None)))
     scorer = _scorer()
     deadline = time.monotonic() + settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000
     if not _scoring_slots.acquire(timeout=settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000):
         logger.warning("spam model busy for %d ms: verdict without its score", settings.CONTACT_SPAM_SCORE_TIMEOUT_MS)
-        return None
+        return none
     try:
         future = _scoring_pool.submit(_score, scorer, text)
     except RuntimeError:  # the interpreter is shutting down
         _scoring_slots.release()
-        return None
+        return none
     try:
-        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        probability, thresholds = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        return (probability, *_cutoffs(thresholds))
     except TimeoutError:
         logger.warning("spam model took over %d ms: verdict without its score", settings.CONTACT_SPAM_SCORE_TIMEOUT_MS)
     except Exception:
         logger.exception("spam model failed: verdict without its score")
-    return None
+    return none
 
 
 def scorer_warm() -> None:
@@ -112,8 +135,9 @@ def _content_verdict(*, submission: dict, reasons: list[str]) -> SpamVerdict:
     domain = submission.get("email", "").rpartition("@")[2]
     if domain in settings.CONTACT_BLOCKED_DOMAINS:
         reasons.append("blocked_domain")
-    probability = model_probability(f"{submission.get('subject', '')}\n{submission.get('message', '')}")
-    if probability is not None and probability >= settings.CONTACT_SPAM_MODEL_THRESHOLD:
+    probability, hold, review = model_scoring(f"{submission.get('subject', '')}\n{submission.get('message', '')}")
+    if probability is not None and probability >= hold:
         reasons.append("model")
+    unsure = not reasons and probability is not None and probability >= review
     score = max(1.0 if reasons else 0.0, probability or 0.0)
-    return SpamVerdict(is_spam=bool(reasons), score=round(score, 4), reasons=reasons)
+    return SpamVerdict(is_spam=bool(reasons), score=round(score, 4), reasons=reasons, review=unsure)

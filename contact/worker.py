@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils.module_loading import import_string
 from pymongo.errors import PyMongoError
 
 from contact import delivery
@@ -59,6 +60,7 @@ def _batch_run(jobs: list) -> int:
 
 
 SWEEP_EVERY_SECONDS = 60
+SPAM_RETRAIN_HOOK = "analytics.retrain.retrain_when_due"  # by name: contact does not import analytics
 
 
 def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True) -> int:
@@ -82,8 +84,11 @@ def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True) -> int
 
 
 def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
-    last_sweep = last_mailbox = float("-inf")
+    last_sweep = last_mailbox = last_retrain_check = float("-inf")
     while not should_stop():
+        if time.monotonic() - last_retrain_check >= settings.SPAM_RETRAIN_CHECK_SECONDS:
+            last_retrain_check = time.monotonic()
+            import_string(SPAM_RETRAIN_HOOK)()  # retrains in a thread of its own when due (issue 16)
         sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS
         if sweep:
             last_sweep = time.monotonic()

@@ -36,7 +36,9 @@ class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Any form"), *FormKind.choices], label="Form")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    spam = forms.ChoiceField(required=False, choices=[("hide", "Hide spam"), ("only", "Only spam"), ("any", "With spam")])
+    spam = forms.ChoiceField(
+        required=False, choices=[("hide", "Hide spam"), ("only", "Only spam"), ("any", "With spam"), ("review", "Needs review")]
+    )
     sort = forms.ChoiceField(required=False, choices=[(key, key.title()) for key in SORTS])
     awaiting = forms.BooleanField(required=False, label="Awaiting our reply")
     intent = forms.ChoiceField(required=False)

@@ -227,8 +227,18 @@ TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
 # Lead intake: spam defences, rate limits, delivery
 CONTACT_MIN_FILL_SECONDS = env_int("CONTACT_MIN_FILL_SECONDS", 3)
 CONTACT_MAX_LINKS = 2
-# A message the trained model (python manage.py analytics spam) scores above this is flagged.
-CONTACT_SPAM_MODEL_THRESHOLD = env_float("CONTACT_SPAM_MODEL_THRESHOLD", 0.95)
+# A message the live spam model scores at or above the hold threshold is held as spam (nobody is
+# notified); between the review and the hold threshold it is flagged for review (staff are
+# notified). Unset, both are the cut-offs chosen with the live model on held-out data.
+CONTACT_SPAM_MODEL_THRESHOLD = env_float("CONTACT_SPAM_MODEL_THRESHOLD", None)
+CONTACT_SPAM_REVIEW_THRESHOLD = env_float("CONTACT_SPAM_REVIEW_THRESHOLD", None)
+# How often each process asks MongoDB which model version is live (never once per submission).
+CONTACT_SPAM_MODEL_RECHECK_SECONDS = env_int("CONTACT_SPAM_MODEL_RECHECK_SECONDS", 60)
+# The worker retrains on staff labels after this many new ones (or nightly when any are new),
+# and deploys the new model only if it does no worse on held-out labels than the live one.
+SPAM_RETRAIN_AFTER_LABELS = env_int("SPAM_RETRAIN_AFTER_LABELS", 50)
+SPAM_RETRAIN_CHECK_SECONDS = 300
+SPAM_RETRAIN_CORPORA = None  # {name: label,text CSV}; None: the day-one corpora (analytics.spam_model.DAY_ONE_CORPORA)
 # The scorer behind the threshold (an analytics.scoring.SpamScorer: any classifier with .probability(text)),
 # and how long a submission waits for it; past that, or if it fails, the rules decide alone (logged).
 CONTACT_SPAM_SCORER = "analytics.scoring.saved_model"
@@ -248,4 +258,6 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
-ANALYTICS_MODEL_PATH = Path(env_str("ANALYTICS_MODEL_PATH", str(BASE_DIR / "var" / "analytics" / "spam_model.joblib")))
+# The spam model the intake scores with while MongoDB names no deployed version: the day-one
+# model shipped in the repository (data/README.md says what it was trained on).
+ANALYTICS_MODEL_PATH = Path(env_str("ANALYTICS_MODEL_PATH", str(BASE_DIR / "data" / "spam_model.joblib")))

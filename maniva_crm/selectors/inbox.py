@@ -150,6 +150,9 @@ def inbox_match(filters: InboxFilters, *, terms: list[str] | None = None, with_s
         match["is_spam"] = False
     elif with_status and filters.spam == "only":
         match["is_spam"] = True
+    elif with_status and filters.spam == "review":  # the spam filter was unsure; staff have not decided yet
+        match["needs_review"] = True
+        match["is_spam"] = False
     if filters.assignee == "none":
         match["assignee_id"] = None
     elif filters.assignee:

@@ -73,6 +73,8 @@ def _inbox_row(lead, intents: list) -> str:
     spam = ' <span class="badge status-spam">spam</span>' if lead.is_spam and lead.status != "spam" else ""
     if lead.awaiting_reply:
         spam += ' <span class="badge crm-awaiting">awaiting our reply</span>'
+    if lead.needs_review and not lead.is_spam:
+        spam += ' <span class="badge text-bg-warning">needs review</span>'
     tags = "".join(f'<span class="badge text-bg-light">{escape(tag)}</span> ' for tag in lead.tags)
     return (
         f'<tr><td><input type="checkbox" class="form-check-input lead-select" name="ids" value="{escape(lead.id)}" aria-label="Select {name}"></td>'

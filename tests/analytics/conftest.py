@@ -13,9 +13,14 @@ _emails = count()
 
 @pytest.fixture
 def model_path(settings, tmp_path):
-    """Each test trains into its own folder; var/ is never touched."""
+    """Each test has its own model file (none until it writes one), and starts and ends with no
+    live model loaded in this process (the database's versions go with each test's flush)."""
+    from analytics.scoring import live_reset
+
     settings.ANALYTICS_MODEL_PATH = tmp_path / "spam_model.joblib"
-    return settings.ANALYTICS_MODEL_PATH
+    live_reset()
+    yield settings.ANALYTICS_MODEL_PATH
+    live_reset()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from analytics import model_store
 from analytics.scoring import spam_probability
 from analytics.selectors import latest_report
 from tests.analytics.test_spam_model import HAM, SPAM, write_csv
@@ -97,9 +98,9 @@ def test_spam_train_on_staff_labels_and_seed_corpus_then_score(make_message, mod
     make_message("unlabelled messages are not training data")
     corpus = write_csv(tmp_path / "seed.csv", [("ham", t) for t in HAM[4:]] + [("spam", t) for t in SPAM[4:]])
     out = run("spam", "--seed-corpus", str(corpus), "--seed", "1")
-    assert "trained on 16 examples (8 staff labels)" in out
+    assert "trained on 16 examples (8 staff labels)" in out and "stored and deployed as v1" in out  # no day-one file here
     assert out.strip().splitlines()[-1].startswith("precision=")
-    assert model_path.exists()
+    assert model_store.live_version() == 1 and not model_path.exists()  # in MongoDB, not in a file
     assert spam_probability("Claim your FREE prize now, click here") > 0.5
     assert spam_probability("A quote for our bakery website please") < 0.5
 
@@ -108,13 +109,13 @@ def test_spam_without_labels_is_an_error_that_names_the_seed_corpus(db, model_pa
     with pytest.raises(CommandError, match="at least") as error:
         run("spam")
     assert "python manage.py analytics spam --seed-corpus data/sms_spam_collection.csv" in str(error.value)
-    assert not model_path.exists()
+    assert model_store.live_version() is None
 
 
 def test_spam_with_the_named_seed_corpus_trains(db, model_path, settings):
     """The command the error names works as written, from the project's root."""
     out = run("spam", "--seed-corpus", str(settings.BASE_DIR / "data" / "sms_spam_collection.csv"))
-    assert "(0 staff labels)" in out and model_path.exists()
+    assert "(0 staff labels)" in out and model_store.live_version() is not None
 
 
 def test_report_is_stored_for_the_dashboard_and_written_as_html(inbox, model_path, tmp_path):
