@@ -11,16 +11,28 @@ from tests import factories
 _emails = count()
 
 
+def _versions_clear() -> None:
+    from analytics import model_store
+
+    for name in (model_store.VERSIONS, model_store.LIVE, f"{model_store.BUCKET}.files", f"{model_store.BUCKET}.chunks"):
+        connection.get_collection(name).delete_many({})
+
+
 @pytest.fixture
-def model_path(settings, tmp_path):
-    """Each test has its own model file (none until it writes one), and starts and ends with no
-    live model loaded in this process (the database's versions go with each test's flush)."""
+def model_path(settings, tmp_path, request):
+    """Each test has its own model file (none until it writes one), no stored model versions (the
+    ORM's flush does not know those collections), and no live model loaded in this process."""
     from analytics.scoring import live_reset
 
+    uses_db = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
     settings.ANALYTICS_MODEL_PATH = tmp_path / "spam_model.joblib"
     live_reset()
+    if uses_db:
+        _versions_clear()
     yield settings.ANALYTICS_MODEL_PATH
     live_reset()
+    if uses_db:
+        _versions_clear()
 
 
 @pytest.fixture
