@@ -118,7 +118,7 @@ def day_one_ensure(db: Database | None = None) -> int | None:
     info = {
         "hold_threshold": report.get("hold_threshold"),
         "review_threshold": report.get("review_threshold"),
-        "metrics": report.get("test", {}).get("all_real"),
+        "metrics": report.get("headline"),
         "staff_labels": 0,
         "labels_seen": 0,
         "note": f"shipped in the repository ({path.name}); figures on the held-out test split of data/",

@@ -116,7 +116,7 @@ def retrain(*, db: Database | None = None, reason: str = "labels", seed: int = 0
     }
     decision = gate({"model": model, **info}, live, test_texts, test_labels)
     info["gate"] = decision
-    info["metrics"] = {"split": "held-out staff labels", **decision["candidate"]} if decision["candidate"] else None
+    info["metrics"] = spam_model.headline(decision["candidate"], "held-out staff labels") if decision["candidate"] else None
     version = model_store.version_add(data=spam_model.model_bytes(model, info=info), info=info, source="staff-retrain", db=db)
     if decision["passed"]:
         model_store.version_deploy(version, reason=f"retrain ({reason})", db=db)

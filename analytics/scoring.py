@@ -3,8 +3,8 @@
 Importing this module loads neither scikit-learn nor joblib: the model, and the libraries with it,
 load on first use, so the request path pays nothing until it scores. The live model is the version
 MongoDB names (analytics.model_store), or the file shipped in the repository while none is deployed.
-Which one is live is read at most every CONTACT_SPAM_MODEL_RECHECK_SECONDS, and after the first
-load that read runs in a background thread: a submission never waits for it.
+Which one is live is read at most every CONTACT_SPAM_MODEL_RECHECK_SECONDS, always in a background
+thread: a submission never waits for that read, and the POST's round trips do not change.
 To swap the classifier, point the CONTACT_SPAM_SCORER setting at another object with `.probability()`
 (and optionally `.thresholds()`, the hold and review cut-offs its scores mean)."""
 import logging
@@ -18,7 +18,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, dict]] = {}  # path -> (mtime_ns, bundle): the shipped file
-_live: dict = {"key": None, "bundle": None, "checked": float("-inf"), "refreshing": False}
+_live: dict = {"key": None, "bundle": None, "checked": float("-inf"), "refreshing": False, "generation": 0}
 
 
 class SpamScorer(Protocol):
@@ -72,39 +72,48 @@ def _resolve() -> tuple[object, dict | None]:
     return key, {**bundle, "deployed_version": version}
 
 
-def _refresh() -> None:
+def _refresh(generation: int) -> None:
     try:
         key, bundle = _resolve()
         with _lock:
-            _live.update(key=key, bundle=bundle)
+            if generation == _live["generation"]:  # not reset meanwhile
+                _live.update(key=key, bundle=bundle)
     finally:
         _live["refreshing"] = False
 
 
 def loaded_model() -> dict | None:
-    """The live model's bundle (model, thresholds, metrics), or None without one."""
-    now = time.monotonic()
-    if _live["key"] is None or (isinstance(_live["key"], str) and _live["key"] != str(settings.ANALYTICS_MODEL_PATH)):
-        with _lock:  # first use (or the setting changed): load before answering
-            if _live["key"] is None or (isinstance(_live["key"], str) and _live["key"] != str(settings.ANALYTICS_MODEL_PATH)):
-                _live["checked"] = now
-                key, bundle = _resolve()
-                _live.update(key=key, bundle=bundle)
-                return bundle
-    if isinstance(_live["key"], str):  # the file: its change is a stat away, no database read
+    """The live model's bundle (model, thresholds, metrics), or None without one. Never reads the
+    database in the caller's thread: the first use loads the shipped file and starts a background
+    read of which version is live, which replaces it a moment later if one is deployed."""
+    path = str(settings.ANALYTICS_MODEL_PATH)
+    if _live["key"] is None or (isinstance(_live["key"], str) and _live["key"] != path):
+        with _lock:  # first use (or the setting changed)
+            if _live["key"] is None or (isinstance(_live["key"], str) and _live["key"] != path):
+                _live.update(key=path, bundle=_file_bundle(Path(path)), checked=float("-inf"))
+    elif isinstance(_live["key"], str):  # the file: its change is a stat away
         _live["bundle"] = _file_bundle(Path(_live["key"]))
+    now = time.monotonic()
     if now - _live["checked"] >= settings.CONTACT_SPAM_MODEL_RECHECK_SECONDS and not _live["refreshing"]:
         with _lock:
             if not _live["refreshing"]:
                 _live["refreshing"], _live["checked"] = True, now
-                threading.Thread(target=_refresh, name="spam-model-refresh", daemon=True).start()
+                threading.Thread(target=_refresh, args=(_live["generation"],), name="spam-model-refresh", daemon=True).start()
     return _live["bundle"]
 
 
+def live_refresh() -> dict | None:
+    """Read which model is live and load it now, in this thread (commands; tests)."""
+    key, bundle = _resolve()
+    with _lock:  # a background read started earlier must not overwrite this newer answer
+        _live.update(key=key, bundle=bundle, checked=time.monotonic(), generation=_live["generation"] + 1)
+    return bundle
+
+
 def live_reset() -> None:
-    """Forget the loaded model: the next use resolves the live one again (tests, after a deploy here)."""
+    """Forget the loaded model: the next use starts again from the shipped file (tests)."""
     with _lock:
-        _live.update(key=None, bundle=None, checked=float("-inf"))
+        _live.update(key=None, bundle=None, checked=float("-inf"), generation=_live["generation"] + 1)
 
 
 class SavedModelScorer:

@@ -108,6 +108,13 @@ def figures(probabilities: np.ndarray, y: np.ndarray, hold: float, review: float
     return out
 
 
+def headline(result: dict, split: str) -> dict:
+    """A figures() result with the hold cut-off's precision, recall and F1 on top (what the report
+    and the CRM dashboard print), named by the data it was measured on."""
+    hold = result["hold"]
+    return {"split": split, "precision": hold["precision"] or 0.0, "recall": hold["recall"] or 0.0, "f1": hold["f1"], **result}
+
+
 def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, *, hold_precision: float, review_recall: float) -> tuple[float, float]:
     """Two cut-offs chosen on validation scores: `hold`, the lowest score from which the spam
     precision is at least hold_precision (at or above it a message is held without notifying

@@ -138,8 +138,8 @@ def spam_changes(*, status: str, spam: bool) -> dict:
     """A lead is spam exactly when its status is spam: marked spam, its status becomes spam; cleared,
     spam goes back to new and any other status stays."""
     if spam:
-        return {"is_spam": True, "status": LeadStatus.SPAM, "needs_review": False}
-    return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status, "needs_review": False}
+        return {"is_spam": True, "status": LeadStatus.SPAM}
+    return {"is_spam": False, "status": LeadStatus.NEW if status == LeadStatus.SPAM else status}
 
 
 def _intake_refresh(values: dict[str, str]) -> dict[str, str]:

@@ -235,7 +235,7 @@ def lead_spam_set(*, lead: Lead, spam: bool) -> None:
     """Staff's verdict: labels every message of the lead ("spam"/"ham") as training data; a lead
     cleared of spam goes back to new."""
     messages_label(lead_id=lead.pk, label=SpamLabel.SPAM if spam else SpamLabel.HAM)
-    lead_update(lead_id=lead.pk, **spam_changes(status=lead.status, spam=spam))
+    lead_update(lead_id=lead.pk, **spam_changes(status=lead.status, spam=spam), needs_review=False)  # staff decided
 
 
 def lead_status_change(*, lead: Lead, status: str, at: datetime) -> None:

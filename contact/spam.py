@@ -58,7 +58,7 @@ def _score(scorer, text: str) -> tuple[float | None, tuple]:
         _scoring_slots.release()
 
 
-def _cutoffs(model_thresholds: tuple) -> tuple[float, float]:
+def spam_cutoffs(model_thresholds: tuple) -> tuple[float, float]:
     """(hold, review): the settings when set, else what the live model was tuned for, else 0.95 and no review band."""
     model_hold, model_review = model_thresholds
     hold = settings.CONTACT_SPAM_MODEL_THRESHOLD
@@ -68,15 +68,10 @@ def _cutoffs(model_thresholds: tuple) -> tuple[float, float]:
     return hold, min(review, hold)
 
 
-def model_probability(text: str) -> float | None:
-    """The scorer's P(spam) (see model_scoring)."""
-    return model_scoring(text)[0]
-
-
 def model_scoring(text: str) -> tuple[float | None, float, float]:
     """(P(spam), hold cut-off, review cut-off). P is None when the scorer has no model, fails, or
     cannot answer within CONTACT_SPAM_SCORE_TIMEOUT_MS: the verdict then goes on with the rules alone."""
-    none = (None, *_cutoffs((None, None)))
+    none = (None, *spam_cutoffs((None, None)))
     scorer = _scorer()
     deadline = time.monotonic() + settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000
     if not _scoring_slots.acquire(timeout=settings.CONTACT_SPAM_SCORE_TIMEOUT_MS / 1000):
@@ -89,7 +84,7 @@ def model_scoring(text: str) -> tuple[float | None, float, float]:
         return none
     try:
         probability, thresholds = future.result(timeout=max(0.0, deadline - time.monotonic()))
-        return (probability, *_cutoffs(thresholds))
+        return (probability, *spam_cutoffs(thresholds))
     except TimeoutError:
         logger.warning("spam model took over %d ms: verdict without its score", settings.CONTACT_SPAM_SCORE_TIMEOUT_MS)
     except Exception:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analytics import model_store
-from analytics.scoring import spam_probability
+from analytics.scoring import live_refresh, spam_probability
 from analytics.selectors import latest_report
 from tests.analytics.test_spam_model import HAM, SPAM, write_csv
 
@@ -101,6 +101,7 @@ def test_spam_train_on_staff_labels_and_seed_corpus_then_score(make_message, mod
     assert "trained on 16 examples (8 staff labels)" in out and "stored and deployed as v1" in out  # no day-one file here
     assert out.strip().splitlines()[-1].startswith("precision=")
     assert model_store.live_version() == 1 and not model_path.exists()  # in MongoDB, not in a file
+    live_refresh()  # what a web process does within CONTACT_SPAM_MODEL_RECHECK_SECONDS
     assert spam_probability("Claim your FREE prize now, click here") > 0.5
     assert spam_probability("A quote for our bakery website please") < 0.5
 

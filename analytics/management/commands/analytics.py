@@ -128,15 +128,14 @@ class Command(BaseCommand):
         import numpy as np
 
         from analytics import spam_model
-        from analytics.scoring import live_reset, loaded_model
-        from contact.spam import _cutoffs
+        from analytics.scoring import live_refresh
+        from contact.spam import spam_cutoffs
 
         texts, labels = spam_model.read_labelled_csv(path)
-        live_reset()  # what MongoDB names live now, not what this process loaded before
-        bundle = loaded_model()
+        bundle = live_refresh()  # what MongoDB names live now
         if bundle is None:
             raise CommandError("no spam model: neither a deployed version nor the file at ANALYTICS_MODEL_PATH")
-        hold, review = _cutoffs((bundle.get("hold_threshold"), bundle.get("review_threshold")))
+        hold, review = spam_cutoffs((bundle.get("hold_threshold"), bundle.get("review_threshold")))
         y = np.array([label == "spam" for label in labels], dtype=int)
         result = spam_model.figures(spam_model.spam_probabilities(bundle["model"], texts), y, hold, review)
         name = f"v{bundle['deployed_version']}" if "deployed_version" in bundle else f"file {model_path()}"
