@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0007_outbox_lease_never_null'),
+        ('contact', '0012_intent'),  # landed first; chained after it so contact has one leaf
     ]
 
     operations = [
