@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0009_outbox_throughput'),  # the latest on main when this landed: contact keeps one leaf
+        ('contact', '0008_intake_round_trips'),
     ]
 
     operations = [
