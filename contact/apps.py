@@ -7,3 +7,4 @@ class ContactConfig(AppConfig):
 
     def ready(self) -> None:
         from contact import checks  # noqa: F401  (registers the deploy checks)
+        from contact import lead_counts  # noqa: F401  (its post_delete receiver)

@@ -23,6 +23,7 @@ from django.db.models import Model
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from contact.lead_counts import PENDING as STATUS_MOVED, lead_counts_settle, lead_delete
 from contact.models import Direction, Lead, LeadStatus, Message
 from contact.search import search_terms
 from maniva_webapp.mongo import upsert_and_fetch
@@ -164,7 +165,7 @@ def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, sp
         collection, {"email": email}, {"$set": updates, "$setOnInsert": on_insert, "$max": {"last_activity_at": received_at}}
     )
     if not spam and doc["is_spam"]:
-        collection.update_one({"_id": doc["_id"]}, {"$set": spam_changes(status=doc["status"], spam=False)})
+        collection.update_one({"_id": doc["_id"]}, {"$set": {**spam_changes(status=doc["status"], spam=False), STATUS_MOVED: True}})
     return Lead.objects.get(pk=doc["_id"])
 
 
@@ -287,6 +288,8 @@ def lead_update(*, lead_id, **changes) -> None:
     unknown = set(changes) - STAFF_FIELDS
     if unknown:
         raise UnknownField(f"staff do not set {', '.join(sorted(unknown))}")
+    if "status" in changes:
+        changes["count_pending"] = True  # the counts per status follow (contact.lead_counts)
     Lead.objects.filter(pk=lead_id).update(**changes)
 
 
@@ -360,7 +363,7 @@ def message_ids_of(*, lead_id) -> list:
 def person_delete(*, lead_id) -> None:
     """Delete a lead and its messages."""
     Message.objects.filter(lead_id=lead_id).delete()
-    Lead.objects.filter(pk=lead_id).delete()
+    lead_delete(lead_id=lead_id)
 
 
 def leads_insert_many(docs: list[dict], *, batch: int) -> None:
@@ -368,6 +371,7 @@ def leads_insert_many(docs: list[dict], *, batch: int) -> None:
     collection = lead_collection()
     for start in range(0, len(docs), batch):
         collection.insert_many(docs[start : start + batch], ordered=False)
+    lead_counts_settle()
 
 
 def messages_insert_many(docs: Iterable[dict]) -> None:

@@ -64,6 +64,11 @@ class Lead(models.Model):
     # A message the spam model was unsure about arrived (staff were notified); cleared when staff
     # mark the lead spam or not spam.
     needs_review = models.BooleanField(default=False)
+    # The maintained counts per status (contact.lead_counts): the status the counts hold this lead
+    # under ("" = not yet counted), and whether its status may differ from that. Every write that may
+    # change the status sets count_pending in the same update; the counts fold it in later.
+    counted_status = models.CharField(max_length=20, blank=True)
+    count_pending = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -79,13 +84,32 @@ class Lead(models.Model):
             models.Index(fields=["intent", "-last_activity_at"], name="lead_intent_recent"),
             models.Index(fields=["intent_set_at"], name="lead_intent_set"),
             models.Index(fields=["needs_review", "-last_activity_at"], name="lead_review_recent"),
+            models.Index(fields=["count_pending"], name="lead_count_pending"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    def save(self, *args, **kwargs) -> None:
+        fields = kwargs.get("update_fields")
+        if fields is None or "status" in fields:  # a whole-document save (the admin) may change the status
+            self.count_pending = True
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "count_pending"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("crm:lead", args=[self.pk])
+
+
+class LeadStatusCount(models.Model):
+    """How many leads the counts hold under one status (contact.lead_counts keeps them)."""
+
+    status = models.CharField(max_length=20, primary_key=True, db_column="_id")
+    n = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.n}"
 
 
 class Message(models.Model):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contact.forms import signed_form_timestamp
 from contact.meta import RequestMeta
+from contact.leads import lead_update
 from contact.models import Lead, Message
 from contact.services import message_store
 from contact.spam import SpamVerdict
@@ -42,7 +43,7 @@ def make_message(*, name: str = "Ana Souza", email: str = "ana@example.com", sub
         received_at=received_at or timezone.now() - ago,
     )
     if status:
-        Lead.objects.filter(pk=result.message.lead_id).update(status=status)
+        lead_update(lead_id=result.message.lead_id, status=status)
     if spam_label:
         Message.objects.filter(pk=result.message.pk).update(spam_label=spam_label)
     return Message.objects.get(pk=result.message.pk) if status or spam_label else result.message

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from contact.models import Lead, LeadStatus
 from contact.search import query_terms
-from contact.selectors import INBOX_FIELDS, INBOX_PROJECTION, lead_collection
+from contact.selectors import INBOX_FIELDS, INBOX_PROJECTION, lead_collection, lead_status_counts
 
 PER_PAGE = 50
 FIRST_WINDOW_DAYS = 1 / 24  # an hour: the windows then grow by the density they find
@@ -245,12 +245,16 @@ def _rows(docs: list[dict], *, usernames: dict | None = None) -> list[LeadRow]:
 
 
 def inbox_status_counts(*, filters: InboxFilters) -> dict[str, int]:
-    """Leads per status under the current filters, whatever status or spam filter is selected."""
+    """Leads per status under the current filters, whatever status or spam filter is selected: the
+    maintained counts when nothing else narrows the inbox, else a pass over the matching leads."""
     counts = dict.fromkeys(LeadStatus.values, 0)
-    pipeline = [{"$match": inbox_match(filters, with_status=False)}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-    for row in lead_collection().aggregate(pipeline):
-        if row["_id"] in counts:
-            counts[row["_id"]] = row["n"]
+    match = inbox_match(filters, with_status=False)
+    if not match:
+        found = lead_status_counts()
+    else:
+        rows = lead_collection().aggregate([{"$match": match}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        found = {row["_id"]: row["n"] for row in rows}
+    counts.update((status, n) for status, n in found.items() if status in counts)
     return counts
 
 
