@@ -14,8 +14,10 @@ How the counts stay right:
   processes may settle at once, beside any writes: each lead is folded by the one update that
   matched it. Fault model: a crash between that update and its `$inc` (one round trip) leaves the
   counts off by that group until `manage.py lead_counts --repair`; nothing else can. Not a
-  transaction: on SecantusDB 0.7.0b3 concurrent transactions over the same leads deadlocked (a
-  write waits on another open transaction instead of failing with WriteConflict).
+  transaction: with the update and the `$inc` in one transaction, eight threads settling and moving
+  the same leads hung on SecantusDB 0.7.0b3 (every thread waiting on the server, in update_many or
+  commitTransaction); a plain two-session conflict on one document does fail at once with
+  WriteConflict there, so the hang is not isolated to a plain-pymongo reproduction yet.
 - `lead_status_counts` answers the counts plus the pending leads' moves, so it is exact even before
   anyone settles; it settles first when more than SETTLE_AT leads are pending.
 - A lead leaves the counts with it when deleted through `lead_delete` (GDPR erasure, a merge); an

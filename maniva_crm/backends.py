@@ -7,12 +7,16 @@ no, so a second backend added later cannot make a good login count as a failure.
 
 Permissions are read without joins (see `ThrottledModelBackend.get_user_permissions`).
 """
+import threading
+import time
+
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
 
 from contact.meta import client_ip
@@ -84,10 +88,52 @@ class ThrottledModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, cache_name):
-            if user_obj.is_superuser:
-                permissions = Permission.objects.all()
-            else:
-                ids = permission_ids()
-                permissions = Permission.objects.filter(pk__in=ids) if ids else Permission.objects.none()
-            setattr(user_obj, cache_name, _permission_labels(permissions))
+            key = (cache_name, user_obj.pk, user_obj.is_superuser)
+            labels = _recent.get(key)
+            if labels is None:
+                if user_obj.is_superuser:
+                    permissions = Permission.objects.all()
+                else:
+                    ids = permission_ids()
+                    permissions = Permission.objects.filter(pk__in=ids) if ids else Permission.objects.none()
+                labels = frozenset(_permission_labels(permissions))
+                _recent.put(key, labels)
+            setattr(user_obj, cache_name, set(labels))
         return getattr(user_obj, cache_name)
+
+
+class RecentCache:
+    """A per-process map whose entries live `ttl` seconds, emptied at once by `clear()`: for reads
+    that every request of a staff page repeats (a user's permissions, the staff list)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            if len(self._entries) > 1000:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def clear(self, **kwargs) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# A user's permissions, per process, by (user id, superuser or not): requests of one user within
+# PERMISSIONS_TTL seconds share one read. A change of roles or permissions made in this process
+# empties it at once (the receivers below); one made in another process shows within the TTL. The
+# user document itself (active, staff, superuser) is still read fresh on every request.
+PERMISSIONS_TTL = 5.0
+_recent = RecentCache(PERMISSIONS_TTL)
+for _sender in (get_user_model().groups.through, get_user_model().user_permissions.through, Group.permissions.through):
+    m2m_changed.connect(_recent.clear, sender=_sender, dispatch_uid=f"maniva_crm.permissions.{_sender.__name__}")
+for _sender in (Group, Permission):
+    post_save.connect(_recent.clear, sender=_sender, dispatch_uid=f"maniva_crm.permissions.save.{_sender.__name__}")
+    post_delete.connect(_recent.clear, sender=_sender, dispatch_uid=f"maniva_crm.permissions.delete.{_sender.__name__}")

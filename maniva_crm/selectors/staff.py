@@ -1,5 +1,8 @@
 """Managers' reads: staff accounts with their roles, the audit log."""
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+
+from maniva_crm.backends import RecentCache
 
 from maniva_crm.models import AuditEntry
 
@@ -10,8 +13,26 @@ def audit_page(*, page: int = 1, per_page: int = 100) -> tuple[list[AuditEntry],
     return entries[:per_page], len(entries) > per_page
 
 
+# The staff list (the inbox's assignee choices), per process: read again after STAFF_TTL seconds,
+# or at once after a user is saved or deleted in this process. Not per user: everyone sees one list.
+STAFF_TTL = 30.0
+_staff = RecentCache(STAFF_TTL)
+post_save.connect(_staff.clear, sender=get_user_model(), dispatch_uid="maniva_crm.staff_users.save")
+post_delete.connect(_staff.clear, sender=get_user_model(), dispatch_uid="maniva_crm.staff_users.delete")
+
+
 def staff_users():
+    """Active staff accounts by username, read now (what an assignment is checked against)."""
     return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+
+
+def staff_users_recent() -> list:
+    """The same, read at most STAFF_TTL seconds ago, for showing (a shared list: do not change it)."""
+    users = _staff.get("staff")
+    if users is None:
+        users = list(staff_users())
+        _staff.put("staff", users)
+    return users
 
 
 def accounts_with_roles() -> list[tuple]:

@@ -17,7 +17,7 @@ from maniva_crm.views.access import staff_required
 @require_GET
 @staff_required()
 def inbox(request: HttpRequest) -> HttpResponse:
-    staff_list = list(selectors.staff_users())
+    staff_list = selectors.staff_users_recent()
     form = InboxFilterForm(request.GET or None, staff=staff_list)
     filters = form.filters() if request.GET else selectors.InboxFilters()
     usernames = {u.pk: u.get_username() for u in staff_list}
