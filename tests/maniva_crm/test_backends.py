@@ -79,3 +79,18 @@ def test_superuser_has_every_permission(db):
 def test_async_reads_agree(mixed):
     backend = ThrottledModelBackend()
     assert async_to_sync(backend.aget_all_permissions)(fresh(mixed)) == ModelBackend().get_all_permissions(fresh(mixed))
+
+
+def test_permissions_shared_by_requests_of_one_user_only_and_dropped_on_a_change(roles):
+    """Each request loads a fresh user: the second within the TTL reads no permissions, another user
+    never gets the first one's, and a change of roles in this process shows at once."""
+    sales, other = make_user("sara", role=SALES), make_user("olga")
+    assert fresh(sales).has_perm("maniva_crm.work_leads")
+    with CaptureQueriesContext(connection) as queries:
+        assert fresh(sales).has_perm("maniva_crm.work_leads")
+    assert len(queries.captured_queries) == 1  # the user; its permissions came from the process cache
+    assert not fresh(other).has_perm("maniva_crm.work_leads")
+    sales.groups.remove(Group.objects.get(name=SALES))
+    assert not fresh(sales).has_perm("maniva_crm.work_leads")
+    Group.objects.get(name=SALES).user_set.add(other)
+    assert fresh(other).has_perm("maniva_crm.work_leads")
