@@ -16,7 +16,7 @@ def count_every_lead(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0009_outbox_throughput'),
+        ('contact', '0011_spam_review'),
     ]
 
     operations = [
