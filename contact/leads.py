@@ -24,6 +24,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from contact.lead_counts import PENDING as STATUS_MOVED, lead_counts_settle, lead_delete
+from contact.dupkeys import lead_keys, text_bands
 from contact.models import Direction, Lead, LeadStatus, Message
 from contact.search import search_terms
 from maniva_webapp.mongo import upsert_and_fetch
@@ -148,6 +149,16 @@ def _intake_refresh(values: dict[str, str]) -> dict[str, str]:
     return {field.column: values.get(field.name, "") for field in INTAKE_FIELDS if field.intake == ALWAYS or values.get(field.name, "")}
 
 
+def _duplicate_keys(*, email: str, values: dict[str, str]) -> tuple[dict, dict]:
+    """A lead's duplicate keys as (those each message refreshes, those set when the lead is created):
+    the keys follow the fields they come from."""
+    keys = lead_keys(email=email, name=values.get("name", ""), phone=values.get("phone", ""), country=values.get("country", ""))
+    refreshed = {"name_key": keys.pop("name_key")}
+    if keys["phone_key"]:
+        refreshed["phone_key"] = keys["phone_key"]
+    return refreshed, keys
+
+
 def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, spam: bool) -> Lead:
     """The person behind an email address, created on first contact, refreshed on each message
     with `values` (the INTAKE_FIELDS by name).
@@ -158,6 +169,9 @@ def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, sp
     on_insert = lead_document(
         email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam)
     )
+    refreshed_keys, keys = _duplicate_keys(email=email, values=values)
+    updates.update(refreshed_keys)
+    on_insert.update(keys)
     for key in [*updates, "last_activity_at"]:
         on_insert.pop(key, None)
     collection = lead_collection()
@@ -170,7 +184,10 @@ def lead_upsert(*, email: str, values: dict[str, str], received_at: datetime, sp
 
 
 def message_insert(**values) -> Message:
-    """Store one message (the ORM insert: its unique idempotency key raises IntegrityError on a repeat)."""
+    """Store one message (the ORM insert: its unique idempotency key raises IntegrityError on a repeat),
+    with the duplicate detector's text bands unless it is a staff reply."""
+    if values.get("direction", Direction.IN) != Direction.OUT:
+        values.setdefault("text_bands", text_bands(values.get("message", "")))
     return Message.objects.create(**values)
 
 
@@ -185,7 +202,7 @@ def messages_mark_enqueued(*, message_ids: list) -> None:
 
 
 def lead_terms(*, lead: Lead) -> list[str]:
-    return search_terms(lead.name, lead.email, lead.company)
+    return search_terms(lead.name, lead.email, lead.company, *lead.aliases)
 
 
 def _record_update(*, lead: Lead, kind: str, terms: list[str], subject: str, received_at: datetime, review: bool = False) -> dict:
@@ -236,7 +253,8 @@ def lead_intake(
     the key only if it is not already counted). A new lead's _id comes back from the upsert; an
     existing lead's is one read by email through lead_email, projecting _id only."""
     collection = lead_collection()
-    refresh = _intake_refresh(values)
+    refreshed_keys, keys = _duplicate_keys(email=email, values=values)
+    refresh = {**_intake_refresh(values), **refreshed_keys}
     query = lead_intake_query(email=email, key=key, received_at=received_at, spam=spam)
     update = {
         "$set": {**refresh, "last_subject": subject[:200], **({"needs_review": True} if review else {})},
@@ -250,6 +268,7 @@ def lead_intake(
     }
     touched = {"email", *query, *(field for operator in update.values() for field in operator)}
     on_insert = lead_document(email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam))
+    on_insert.update(keys)
     update["$setOnInsert"] = {column: value for column, value in on_insert.items() if column not in touched}
     try:
         result = collection.update_one(query, update, upsert=True)
@@ -323,7 +342,11 @@ def lead_mail_received(*, lead_id, at: datetime) -> None:
 
 
 def lead_by_email(*, email: str) -> Lead | None:
-    return Lead.objects.filter(email=email).first()
+    """The lead of this address, or the lead it was merged into (through index lead_aliases)."""
+    lead = Lead.objects.filter(email=email).first()
+    if lead is None and (doc := lead_collection().find_one({"aliases": email}, {"_id": 1})):
+        lead = Lead.objects.filter(pk=doc["_id"]).first()
+    return lead
 
 
 def message_by_mail_id(*, mail_id: str) -> Message | None:
@@ -368,6 +391,9 @@ def person_delete(*, lead_id) -> None:
 
 def leads_insert_many(docs: list[dict], *, batch: int) -> None:
     """Insert ready-made lead documents (lead_document) in batches, for demo data."""
+    for doc in docs:
+        if not doc.get("mailbox_keys"):
+            doc.update(lead_keys(email=doc["email"], name=doc.get("name", ""), phone=doc.get("phone", ""), country=doc.get("country", "")))
     collection = lead_collection()
     for start in range(0, len(docs), batch):
         collection.insert_many(docs[start : start + batch], ordered=False)
@@ -377,9 +403,60 @@ def leads_insert_many(docs: list[dict], *, batch: int) -> None:
 def messages_insert_many(docs: Iterable[dict]) -> None:
     """Insert ready-made message documents (message_document), for demo data."""
     docs = list(docs)
+    for doc in docs:
+        if not doc.get("text_bands") and doc.get("direction", Direction.IN) != Direction.OUT:
+            doc["text_bands"] = text_bands(doc.get("message", ""))
     if docs:
         message_collection().insert_many(docs, ordered=False)
 
 
 def lead_email_taken(*, pattern: str) -> bool:
     return lead_collection().find_one({"email": {"$regex": pattern}}, {"_id": 1}) is not None
+
+
+# --- Merging two leads (contact.services.leads_merge runs these in order; each is safe to repeat) ---
+
+def lead_merge_begin(*, survivor: Lead, merged: Lead) -> None:
+    """Mark `merged` as going into `survivor`, and give the survivor its addresses (aliases and
+    mailbox keys), its id, its tags, the details it lacks and the wider of their dates."""
+    lead_collection().update_one({"_id": merged.pk}, {"$set": {"merged_into": str(survivor.pk)}})
+    fill = {name: getattr(merged, name) for name in ("company", "phone", "phone_key", "country") if getattr(merged, name) and not getattr(survivor, name)}
+    if merged.assignee_id and not survivor.assignee_id:
+        fill[Lead._meta.get_field("assignee").column] = merged.assignee_id
+    if merged.awaiting_reply:
+        fill["awaiting_reply"] = True
+    if merged.first_contacted_at and not survivor.first_contacted_at:
+        fill["first_contacted_at"] = merged.first_contacted_at
+    update = {
+        "$addToSet": {
+            "aliases": {"$each": [a for a in [merged.email, *merged.aliases] if a != survivor.email]},
+            "mailbox_keys": {"$each": merged.mailbox_keys},
+            "merged_ids": {"$each": [str(merged.pk), *merged.merged_ids]},
+            "tags": {"$each": merged.tags},
+        },
+        "$min": {"created_at": merged.created_at, **({"first_contacted_at": merged.first_contacted_at} if survivor.first_contacted_at and merged.first_contacted_at else {})},
+        "$max": {"last_activity_at": merged.last_activity_at},
+    }
+    if fill:
+        update["$set"] = fill
+    lead_collection().update_one({"_id": survivor.pk}, update)
+
+
+def messages_move(*, from_lead_id, to_lead_id) -> int:
+    column = Message._meta.get_field("lead").column
+    return message_collection().update_many({column: from_lead_id}, {"$set": {column: to_lead_id}}).modified_count
+
+
+def lead_merge_refresh(*, lead_id) -> None:
+    """Rebuild a lead's inbox fields and count of the visitor's messages from its messages."""
+    lead = Lead.objects.get(pk=lead_id)
+    lead_reindex(lead=lead)
+    counted = Message.objects.filter(lead_id=lead_id, auto_submitted=False).exclude(direction=Direction.OUT).count()
+    Lead.objects.filter(pk=lead_id).update(message_count=counted)
+
+
+def lead_merged_delete(*, lead_id, survivor_id) -> int:
+    """Delete a lead merged into `survivor_id` (what pointed at it has moved), out of the counts per status."""
+    if lead_collection().find_one({"_id": lead_id, "merged_into": str(survivor_id)}, {"_id": 1}) is None:
+        return 0
+    return int(lead_delete(lead_id=lead_id))

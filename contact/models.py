@@ -69,6 +69,16 @@ class Lead(models.Model):
     # change the status sets count_pending in the same update; the counts fold it in later.
     counted_status = models.CharField(max_length=20, blank=True)
     count_pending = models.BooleanField(default=True)
+    # Duplicate keys (contact.dupkeys), kept by the lead store, read by contact.duplicates.
+    mailbox_keys = ArrayField(models.CharField(max_length=254), default=list, blank=True)  # its address's and its aliases'
+    phone_key = models.CharField(max_length=20, blank=True)
+    domain_key = models.CharField(max_length=254, blank=True)
+    name_key = models.CharField(max_length=120, blank=True)
+    # Merges (contact.services.leads_merge): the addresses and ids of the leads merged into this one,
+    # and on a lead being merged away, the lead it goes into (until it is deleted).
+    aliases = ArrayField(models.EmailField(max_length=254), default=list, blank=True)
+    merged_ids = ArrayField(models.CharField(max_length=24), default=list, blank=True)
+    merged_into = models.CharField(max_length=24, blank=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -85,6 +95,11 @@ class Lead(models.Model):
             models.Index(fields=["intent_set_at"], name="lead_intent_set"),
             models.Index(fields=["needs_review", "-last_activity_at"], name="lead_review_recent"),
             models.Index(fields=["count_pending"], name="lead_count_pending"),
+            models.Index(fields=["mailbox_keys"], name="lead_mailbox_keys"),
+            models.Index(fields=["phone_key"], name="lead_phone_key"),
+            models.Index(fields=["domain_key", "name_key"], name="lead_domain_name"),
+            models.Index(fields=["aliases"], name="lead_aliases"),
+            models.Index(fields=["merged_ids"], name="lead_merged_ids"),
         ]
 
     def __str__(self) -> str:
@@ -164,6 +179,7 @@ class Message(models.Model):
     intent = models.CharField(max_length=60, blank=True)
     intent_score = models.FloatField(null=True, blank=True)
     intent_label = models.CharField(max_length=60, blank=True)
+    text_bands = ArrayField(models.CharField(max_length=12), default=list, blank=True)  # contact.dupkeys.text_bands
 
     class Meta:
         ordering = ["-received_at"]
@@ -174,6 +190,7 @@ class Message(models.Model):
             models.Index(fields=["intent_label"], name="message_intent_label"),
             # deliveries_sweep's candidates; form messages are stored unmarked and marked by the sweep
             models.Index(fields=["deliveries_enqueued", "is_spam", "received_at"], name="message_undelivered"),
+            models.Index(fields=["text_bands"], name="message_text_bands"),
         ]
 
     def __str__(self) -> str:

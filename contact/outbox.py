@@ -21,7 +21,7 @@ from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, Outbox
 
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
-    "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_release", "message_emails_enqueue",
+    "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_move", "jobs_release", "message_emails_enqueue",
     "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "retry_delay",
 ]
 
@@ -234,3 +234,8 @@ def jobs_forget(*, lead_id, message_ids: list[str]) -> int:
         OutboxJob.objects.filter(lead_id=lead_id).delete()[0]
         + OutboxJob.objects.filter(payload__message_id__in=message_ids).delete()[0]
     )
+
+
+def jobs_move(*, from_lead_id, to_lead_id) -> int:
+    """Give a lead's outbox history (sent, pending and dead jobs) to another lead (a merge)."""
+    return OutboxJob.objects.filter(lead_id=from_lead_id).update(lead_id=to_lead_id)

@@ -20,6 +20,7 @@ from contact.leads import (  # the lead store's reads, for the CRM and analytics
     message_ids_of,
 )
 from contact.lead_counts import lead_status_counts  # noqa: F401  (leads per status, maintained)
+from contact.duplicates import Duplicate, lead_duplicates, lead_merged_into  # noqa: F401 (the CRM's reads)
 from contact.mailcatch import NAME_RE
 from contact.models import FormKind, Lead, LeadStatus, Message, OutboxJob, OutboxStatus
 

@@ -1,10 +1,11 @@
 """Writes of the intake: one submission in, a lead and a message stored, deliveries enqueued."""
 import logging
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
+from bson import ObjectId
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError
@@ -21,6 +22,9 @@ from contact.leads import (  # the lead store; demo data is written through it a
     lead_document,
     lead_email_taken,
     lead_intake,
+    lead_merge_begin,
+    lead_merge_refresh,
+    lead_merged_delete,
     lead_update,
     leads_insert_many,
     mail_file_ids_of,
@@ -32,11 +36,12 @@ from contact.leads import (  # the lead store; demo data is written through it a
     messages_intent_label,
     messages_label,
     messages_mark_enqueued,
+    messages_move,
     person_delete,
     spam_changes,
 )
 from contact.inbound import InboundResult, MailRefused, inbound_notify, mail_files_delete, mail_receive
-from contact.outbox import jobs_forget, message_emails_enqueue, outbox_keys_stored
+from contact.outbox import jobs_forget, jobs_move, message_emails_enqueue, outbox_keys_stored
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
 from contact.spool import spool_append
@@ -318,14 +323,59 @@ def lead_tags_set(*, lead: Lead, tags: list[str]) -> None:
 def person_forget(*, email: str) -> dict[str, int]:
     """GDPR erasure of what contact holds on a person: their outbox jobs, rate-limit counters,
     messages and lead. Returns how many of each went (the lead's own document aside)."""
-    lead = Lead.objects.filter(email=email).only("pk").first()
+    lead = Lead.objects.filter(email=email).only("pk", "aliases").first()
     message_ids = [str(pk) for pk in message_ids_of(lead_id=lead.pk)] if lead else []
+    addresses = [email, *(lead.aliases if lead else [])]  # the addresses of leads merged into it too
     counts = {
         "messages": len(message_ids),
         "outbox": jobs_forget(lead_id=lead.pk, message_ids=message_ids) if lead else 0,
-        "rate_limits": ratelimit.counts_forget(scope="email", key=email),
+        "rate_limits": sum(ratelimit.counts_forget(scope="email", key=address) for address in addresses),
     }
     if lead:
         mail_files_delete(file_ids=mail_file_ids_of(lead_id=lead.pk))  # raw mails and attachments in GridFS
         person_delete(lead_id=lead.pk)
     return counts
+
+
+class MergeRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    merged_email: str  # "" when a re-run found the merged lead gone already
+    messages: int  # moved by this run
+    outbox: int
+
+
+def leads_merge(*, survivor_id, merged_id, move_related: Callable[[object, object], None] | None = None) -> MergeResult:
+    """Merge one lead into another: the survivor takes the merged lead's messages, outbox history,
+    tags, addresses (as aliases: mail from them joins the survivor, an erasure forgets them) and
+    missing details; its search terms and counts are rebuilt; the merged lead is deleted.
+
+    `move_related(from_id, to_id)` moves what other apps keep about the merged lead (the CRM's
+    notes and timeline); it runs before the delete. Every step is idempotent, so a merge that
+    crashed halfway completes when run again with the same ids (the merged lead is marked with
+    `merged_into` first, and the survivor remembers its id). Raises MergeRefused."""
+    if not (ObjectId.is_valid(str(survivor_id)) and ObjectId.is_valid(str(merged_id))):
+        raise MergeRefused("Unknown lead.")
+    survivor_id, merged_id = ObjectId(str(survivor_id)), ObjectId(str(merged_id))
+    survivor = Lead.objects.filter(pk=survivor_id).first()
+    if survivor is None or survivor.merged_into:
+        raise MergeRefused("The lead to keep does not exist or is itself being merged into another.")
+    merged = Lead.objects.filter(pk=merged_id).first()
+    if merged is None and str(merged_id) not in survivor.merged_ids:
+        raise MergeRefused("The lead to merge does not exist.")
+    if merged is not None:
+        if merged.pk == survivor.pk:
+            raise MergeRefused("A lead cannot be merged into itself.")
+        if merged.merged_into and merged.merged_into != str(survivor.pk):
+            raise MergeRefused("That lead is being merged into another lead.")
+        lead_merge_begin(survivor=survivor, merged=merged)
+    messages = messages_move(from_lead_id=merged_id, to_lead_id=survivor.pk)
+    outbox = jobs_move(from_lead_id=merged_id, to_lead_id=survivor.pk)
+    if move_related is not None:
+        move_related(merged_id, survivor.pk)
+    lead_merge_refresh(lead_id=survivor.pk)
+    lead_merged_delete(lead_id=merged_id, survivor_id=survivor.pk)
+    return MergeResult(merged_email=merged.email if merged else "", messages=messages, outbox=outbox)

@@ -56,4 +56,6 @@ def audit_entry_text(entry: AuditEntry) -> str:
         return f"{changes['intent']['from'] or 'none'} → {changes['intent']['to']}" if "intent" in changes else f"{entry.data.get('confirmed', '')} (confirmed)"
     if entry.action == AuditAction.REPLY:
         return entry.data.get("subject", "")
+    if entry.action == AuditAction.MERGE:
+        return entry.data.get("merged_email", "")
     return ""

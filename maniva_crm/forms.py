@@ -211,6 +211,18 @@ class SpamForm(forms.Form):
     verdict = forms.ChoiceField(choices=[(SpamLabel.SPAM, "Spam"), (SpamLabel.HAM, "Not spam")])
 
 
+class MergeForm(forms.Form):
+    """The lead to merge into the one whose page this is."""
+
+    other = forms.CharField(max_length=24)
+
+    def clean_other(self) -> str:
+        value = self.cleaned_data["other"]
+        if not ObjectId.is_valid(value):
+            raise ValidationError("Unknown lead.", code="invalid")
+        return value
+
+
 class BulkForm(forms.Form):
     """Selected lead ids (a list of checkboxes) and one operation: "status:won", "assign:<id>", "assign:",
     "tag:" (with the tag field), "spam:" or "ham:"."""

@@ -33,12 +33,13 @@ class AuditAction(models.TextChoices):
     INTENT = "intent", "set the intent"
     ROUTE = "route", "routed the lead by a rule"
     ROUTING_RULE = "routing_rule", "changed a routing rule"
+    MERGE = "merge", "merged a duplicate lead into this one"
 
 
 # Entries written before "changes" kept one change flat in data: {"from": …, "to": …}; the field it
 # was is known from the action (spam/ham kept only "from": their "to" follows from the rule).
 _LEGACY_CHANGED_FIELD = {"status": "status", "tags": "tags", "assign": "assignee", "spam": "status", "ham": "status"}
-_HIDDEN_DETAILS = {"changes", "note_id", "job_id", "to_id", "assignee_id", "rule_id"}  # ids: links, not words
+_HIDDEN_DETAILS = {"changes", "note_id", "job_id", "to_id", "assignee_id", "rule_id", "merged_id"}  # ids: links, not words
 
 
 class AuditEntry(models.Model):

@@ -250,6 +250,33 @@ def leads_bulk(*, lead_ids: list[str], action: str, value: str, actor: AbstractB
     return count
 
 
+MERGE = "maniva_crm.erase_person"  # Managers: a merge deletes a lead, as an erasure does (no permission of its own without a maniva_crm migration)
+
+
+def _related_move(from_lead_id, to_lead_id) -> None:
+    """The CRM's records of a lead (notes, timeline) go to the lead it is merged into."""
+    Note.objects.filter(lead_id=from_lead_id).update(lead_id=to_lead_id)
+    AuditEntry.objects.filter(lead_id=from_lead_id).update(lead_id=to_lead_id)
+
+
+def lead_merge(*, survivor: Lead, merged_id: str, actor: AbstractBaseUser) -> contact_services.MergeResult:
+    """Merge a duplicate lead into `survivor` (contact_services.leads_merge), with its notes and
+    timeline, and record it once on the survivor's timeline. Safe to run again after a crash:
+    each step is idempotent, and the audit entry is written once per merged lead."""
+    merged_email = getattr(contact_selectors.lead_get(pk=str(merged_id)), "email", "")
+    result = contact_services.leads_merge(survivor_id=survivor.pk, merged_id=merged_id, move_related=_related_move)
+    _related_move(merged_id, survivor.pk)  # a note written on the merged lead while it went
+    done = AuditEntry.objects.filter(lead_id=survivor.pk, action=AuditAction.MERGE)
+    if not any(entry.data.get("merged_id") == str(merged_id) for entry in done):
+        audit_record(
+            actor=actor, action=AuditAction.MERGE, lead=survivor,
+            details={"merged_id": str(merged_id), "merged_email": merged_email or result.merged_email,
+                     "messages": result.messages, "outbox": result.outbox},
+        )
+    survivor.refresh_from_db()
+    return result
+
+
 def person_export_record(*, lead: Lead, actor: AbstractBaseUser) -> None:
     audit_record(actor=actor, action=AuditAction.EXPORT_PERSON, lead=lead)
 

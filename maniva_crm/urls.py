@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maniva_crm.views import access, canned, dashboard, export, gdpr, inbox, lead, mail, push, routing, staff
+from maniva_crm.views import access, canned, dashboard, export, gdpr, inbox, lead, mail, merge, push, routing, staff
 
 app_name = "crm"
 urlpatterns = [
@@ -35,6 +35,7 @@ urlpatterns = [
     path("leads/<str:pk>/intent/", lead.lead_intent, name="lead_intent"),
     path("leads/<str:pk>/reply/", lead.lead_reply, name="lead_reply"),
     path("leads/<str:pk>/attachments/<str:file_id>/", lead.lead_attachment, name="lead_attachment"),
+    path("leads/<str:pk>/merge/", merge.lead_merge, name="lead_merge"),
     path("leads/<str:pk>/export.json", gdpr.lead_export, name="lead_export"),
     path("leads/<str:pk>/erase/", gdpr.lead_erase, name="lead_erase"),
 ]

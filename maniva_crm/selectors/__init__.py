@@ -25,7 +25,16 @@ from maniva_crm.selectors.inbox import (
     inbox_page,
     inbox_status_counts,
 )
-from maniva_crm.selectors.lead import TimelineItem, lead_attachment_get, lead_conversation, lead_get, lead_timeline, messages_of
+from maniva_crm.selectors.lead import (
+    TimelineItem,
+    lead_attachment_get,
+    lead_conversation,
+    lead_duplicates,
+    lead_get,
+    lead_merged_into,
+    lead_timeline,
+    messages_of,
+)
 from maniva_crm.selectors.reports import analytics_latest
 from maniva_crm.selectors.staff import accounts_with_roles, audit_page, staff_users, staff_users_recent
 
@@ -34,5 +43,6 @@ __all__ = [
     "lead_language",
     "PER_PAGE", "SORTS", "Bar", "Chart", "InboxFilters", "InboxPage", "LeadRow", "TimelineItem", "accounts_with_roles",
     "analytics_latest", "audit_page", "dashboard_stats", "inbox_export_rows", "inbox_match", "inbox_page",
-    "inbox_status_counts", "lead_attachment_get", "lead_conversation", "lead_get", "lead_timeline", "messages_of", "person_data", "staff_users", "staff_users_recent",
+    "inbox_status_counts", "lead_attachment_get", "lead_conversation", "lead_duplicates", "lead_get", "lead_merged_into", "lead_timeline", "messages_of", "person_data",
+    "staff_users", "staff_users_recent",
 ]

@@ -6,11 +6,14 @@ from bson import ObjectId
 from django.conf import settings
 
 from contact.models import Direction, Lead, OutboxStatus
-from contact.selectors import lead_attachment_get, lead_get, messages_of, outbox_statuses
+from contact.selectors import lead_attachment_get, lead_duplicates, lead_get, lead_merged_into, messages_of, outbox_statuses
 from maniva_crm.audit import audit_entry_text
 from maniva_crm.models import AuditAction, AuditEntry, Note
 
-__all__ = ["TimelineItem", "lead_attachment_get", "lead_conversation", "lead_get", "lead_timeline", "messages_of"]
+__all__ = [
+    "TimelineItem", "lead_attachment_get", "lead_conversation", "lead_duplicates", "lead_get", "lead_merged_into", "lead_timeline",
+    "messages_of",
+]
 
 
 @dataclass

@@ -51,14 +51,23 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms) -> dict:
 @require_GET
 @staff_required()
 def lead_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    lead = lead_or_404(pk)
+    lead = selectors.lead_get(pk=pk)
+    if lead is None:
+        if survivor := selectors.lead_merged_into(lead_id=pk):  # an old link to a merged lead
+            return redirect(survivor.get_absolute_url())
+        raise Http404("No such lead")
     canned = selectors.canned_reply_get(pk=request.GET.get("canned", ""))
     if canned is None:
-        return render(request, "maniva_crm/lead.html", _lead_context(request, lead))
+        return render(request, "maniva_crm/lead.html", {**_lead_context(request, lead), **_duplicates(request, lead)})
     # The canned reply inserted without JavaScript: the page again, its reply form filled in.
     body = selectors.canned_render(body=canned.body, lead=lead, staff=request.user)
     context = _lead_context(request, lead, reply_form=ReplyForm(initial={"subject": _reply_subject(lead), "body": body}))
-    return render(request, "maniva_crm/lead.html", {**context, "reply_open": True})
+    return render(request, "maniva_crm/lead.html", {**context, **_duplicates(request, lead), "reply_open": True})
+
+
+def _duplicates(request: HttpRequest, lead: Lead) -> dict:
+    """Only the full page lists duplicates (not the panel htmx refreshes after each action)."""
+    return {"duplicates": selectors.lead_duplicates(lead=lead), "can_merge": crm_can(request.user, services.MERGE)}
 
 
 def _after_change(request: HttpRequest, lead: Lead, **forms) -> HttpResponse:
