@@ -112,6 +112,15 @@ def names_similar(a: str, b: str) -> bool:
     return len(first_a) == 1 or len(first_b) == 1 or first_a.startswith(first_b) or first_b.startswith(first_a)
 
 
+def text_shingles(text: str) -> set[str]:
+    """The text's character shingles (folded, punctuation as spaces); none for a text too short to judge."""
+    return _text_shingles(text)
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def _text_shingles(text: str) -> set[str]:
     words = " ".join(_NON_WORD.split(fold(text))).strip()
     if len(words) < MIN_TEXT_CHARS:
@@ -121,10 +130,7 @@ def _text_shingles(text: str) -> set[str]:
 
 def text_similarity(a: str, b: str) -> float:
     """Jaccard similarity of the two texts' shingles (0 when either is too short to judge)."""
-    sa, sb = _text_shingles(a), _text_shingles(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+    return jaccard(_text_shingles(a), _text_shingles(b))
 
 
 def text_bands(text: str) -> list[str]:

@@ -9,11 +9,11 @@ a handful of indexed queries whatever the number of leads.
 """
 from dataclasses import dataclass, field
 
-from contact.dupkeys import names_similar, text_similarity
+from contact.dupkeys import jaccard, names_similar, text_shingles
 from contact.leads import lead_collection, message_collection
 from contact.models import Direction, Lead, Message
 
-TEXT_THRESHOLD = 0.6  # chosen on a development sample (benchmarks/duplicates.py --quality --seed 1)
+TEXT_THRESHOLD = 0.65  # chosen on the development sample (benchmarks/duplicates.py --quality --seeds 1), reported on others
 OWN_MESSAGES = 5  # the lead's latest messages whose text is compared
 TEXT_CANDIDATES = 200  # messages read per lead page at most (a spam wave shares its text)
 MAX_DUPLICATES = 20
@@ -67,12 +67,14 @@ def _by_text(lead: Lead, found: dict) -> None:
     bands = list(dict.fromkeys(band for m in own for band in m["text_bands"]))
     if not bands:
         return
+    own_shingles = [text_shingles(m["message"]) for m in own]
     best: dict = {}
     for doc in messages.find({"text_bands": {"$in": bands}}, {lead_column: 1, "message": 1}).limit(TEXT_CANDIDATES):
         other = doc.get(lead_column)
         if other is None or other == lead.pk or best.get(other, 0) >= 0.999:
             continue
-        score = max(text_similarity(m["message"], doc.get("message", "")) for m in own)
+        theirs = text_shingles(doc.get("message", ""))
+        score = max(jaccard(mine, theirs) for mine in own_shingles)
         best[other] = max(best.get(other, 0.0), score)
     for other, score in best.items():
         if score >= TEXT_THRESHOLD:
