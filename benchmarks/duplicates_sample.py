@@ -301,3 +301,10 @@ def true_pairs(records: list[Record]) -> set[frozenset[str]]:
     for record in records:
         by_person.setdefault(record.person, []).append(record.email)
     return {frozenset((a, b)) for emails in by_person.values() for i, a in enumerate(emails) for b in emails[i + 1 :]}
+
+
+def direct_pairs(records: list[Record]) -> dict[frozenset[str], str]:
+    """Each returning lead with its person's first lead, by the way it came back: what a lead page can
+    show directly (two returns of one person may share no key with each other, only with the first)."""
+    first = {r.person: r.email for r in records if not r.variant}
+    return {frozenset((first[r.person], r.email)): r.variant for r in records if r.variant and r.person in first}

@@ -31,7 +31,7 @@ FREE_MAIL = frozenset({
     "rocketmail.com", "rediffmail.com", "telenet.be", "skynet.be", "ziggo.nl", "kpnmail.nl", "bluewin.ch", "gmx.net",
 })
 FREE_MAIL_PREFIXES = ("yahoo.", "hotmail.", "outlook.", "live.", "gmx.", "yandex.", "windowslive.")
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sr", "sra", "srta", "dra", "eng", "herr", "frau", "mme", "mlle", "m"})
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sr", "sra", "srta", "dra", "eng", "herr", "frau", "mme", "mlle"})
 
 SHINGLE = 5  # characters
 BANDS, ROWS = 16, 4
@@ -92,7 +92,8 @@ def _name_tokens(name: str) -> list[str]:
         last, _, first = name.partition(",")
         name = f"{first} {last}"
     tokens = [t for t in _NON_WORD.split(name.replace("_", " ")) if t and not t.isdigit()]
-    return [t for t in tokens if t not in HONORIFICS] or tokens
+    named = [t for t in tokens if t not in HONORIFICS]
+    return named if len(named) >= 2 else tokens
 
 
 def name_key(name: str) -> str:

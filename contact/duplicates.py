@@ -17,6 +17,7 @@ TEXT_THRESHOLD = 0.65  # chosen on the development sample (benchmarks/duplicates
 OWN_MESSAGES = 5  # the lead's latest messages whose text is compared
 TEXT_CANDIDATES = 200  # messages read per lead page at most (a spam wave shares its text)
 MAX_DUPLICATES = 20
+SHARED_PHONE = 3  # a number on this many other leads is a switchboard or an agency's: not a reason alone
 
 
 class Reason:
@@ -46,8 +47,10 @@ def _by_keys(lead: Lead, found: dict) -> None:
         for doc in leads.find({"mailbox_keys": key}, {"_id": 1}).limit(MAX_DUPLICATES + 1):
             _add(found, doc["_id"], Reason.MAILBOX)
     if lead.phone_key:
-        for doc in leads.find({"phone_key": lead.phone_key}, {"_id": 1}).limit(MAX_DUPLICATES + 1):
-            _add(found, doc["_id"], Reason.PHONE, lead.phone_key)
+        others = [doc["_id"] for doc in leads.find({"phone_key": lead.phone_key}, {"_id": 1}).limit(SHARED_PHONE + 1) if doc["_id"] != lead.pk]
+        if len(others) < SHARED_PHONE:
+            for other in others:
+                _add(found, other, Reason.PHONE, lead.phone_key)
     if lead.domain_key and lead.name_key:
         query = {"domain_key": lead.domain_key, "name_key": lead.name_key}
         for doc in leads.find(query, {"_id": 1, "name": 1}).limit(MAX_DUPLICATES + 1):
