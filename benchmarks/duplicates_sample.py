@@ -206,17 +206,18 @@ def labelled_sample(*, seed: int, people: int) -> list[Record]:
     used: set[str] = set()
     mailboxes: set[str] = set()  # one mailbox is one person: a new person never gets another's, however written
 
-    def add(record: Record) -> None:
+    def add(record: Record) -> bool:
         local, _, domain = record.email.rpartition("@")
         record = Record(**{**record.__dict__, "email": f"{local}@{domain.lower()}"})  # as the form normalises it
         mailbox = f"{local.lower().split('+')[0]}@{domain.lower()}"
         if mailbox.endswith(("@gmail.com", "@googlemail.com")):
             mailbox = mailbox.split("@")[0].replace(".", "") + "@gmail.com"
         if record.email in used or (not record.variant and mailbox in mailboxes):  # one lead per address, as the store keeps them
-            return
+            return False
         used.add(record.email)
         mailboxes.add(mailbox)
         records.append(record)
+        return True
 
     companies: list[tuple[str, str, str, str, str]] = []  # (company, domain, country, switchboard, business)
     for person in range(people):
@@ -245,7 +246,8 @@ def labelled_sample(*, seed: int, people: int) -> list[Record]:
             phone, phone_forms = switchboard, []  # the company's number, which another person there gave too
         text = _message(rng, first=first, last=last, business=business, town=rng.choice(TOWNS[country]), country=country)
         base = Record(person, "", f"{first} {last}", email, text, country, phone, company)
-        add(base)
+        if not add(base):  # another person's mailbox already: this person never wrote
+            continue
 
         # family businesses: another person with the same surname at the same company
         if at_company and rng.random() < 0.1:
