@@ -36,10 +36,11 @@ HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sr", "sra", "s
 SHINGLE = 5  # characters
 BANDS, ROWS = 16, 4
 MIN_TEXT_CHARS = 60  # shorter texts ("Please call me back") are alike without being the same
-_PRIME = (1 << 31) - 1
+MAX_TEXT_CHARS = 2000  # a text sent again is alike from its start; this bounds the work per message
+# Multiply-shift hashing ((a*x + b) mod 2**64) >> 32, a odd: one hash function per signature row.
 _RNG = np.random.default_rng(20261126)  # fixed: every process must hash a text to the same bands
-_A = _RNG.integers(1, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
-_B = _RNG.integers(0, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
+_A = _RNG.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _RNG.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -123,7 +124,7 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 
 def _text_shingles(text: str) -> set[str]:
-    words = " ".join(_NON_WORD.split(fold(text))).strip()
+    words = " ".join(_NON_WORD.split(fold((text or "")[: MAX_TEXT_CHARS + 200]))).strip()[:MAX_TEXT_CHARS]
     if len(words) < MIN_TEXT_CHARS:
         return set()
     return {words[i : i + SHINGLE] for i in range(len(words) - SHINGLE + 1)}
@@ -141,7 +142,8 @@ def text_bands(text: str) -> list[str]:
     if not shingles:
         return []
     hashes = np.fromiter((zlib.crc32(s.encode()) for s in shingles), dtype=np.uint64, count=len(shingles))
-    signature = ((np.outer(_A, hashes) + _B[:, None]) % _PRIME).min(axis=1)
+    with np.errstate(over="ignore"):
+        signature = ((np.outer(_A, hashes) + _B[:, None]) >> np.uint64(32)).min(axis=1)
     rows = signature.reshape(BANDS, ROWS)
     return [f"{band:x}{hashlib.blake2b(rows[band].tobytes(), digest_size=5).hexdigest()}" for band in range(BANDS)]
 
