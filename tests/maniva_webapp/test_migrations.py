@@ -2,6 +2,7 @@
 and a lead's inbox fields that the live code gives, and each data step, run again on the historical
 state, leaves what it made unchanged."""
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from pymongo import MongoClient
@@ -87,3 +89,11 @@ def test_lead_inbox_backfill_on_its_historical_state_gives_what_the_intake_keeps
     Lead.objects.update(search_terms=[], kinds=[], last_subject="")
     backfill(historical_apps("contact", "0003_crm_lead_inbox"), None)
     assert {lead.pk: [getattr(lead, f) for f in fields] for lead in Lead.objects.all()} == kept
+
+
+def test_every_model_change_has_its_migration(db) -> None:
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    except SystemExit:
+        pytest.fail(f"models changed without a migration:\n{out.getvalue()}")
