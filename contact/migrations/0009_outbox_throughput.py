@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0012_intent'),  # the latest on main when rebased
+        ('contact', '0008_intent'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0008_intake_round_trips'),
+        ('contact', '0010_intake_round_trips'),
     ]
 
     operations = [

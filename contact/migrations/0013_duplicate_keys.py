@@ -42,7 +42,7 @@ def keys_backfill(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0010_status_counts'),
+        ('contact', '0012_status_counts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contact', '0009_outbox_throughput'),  # the latest contact migration on main when this branch was rebased
+        ('contact', '0009_outbox_throughput'),
     ]
 
     operations = [
