@@ -44,7 +44,7 @@ from contact.leads import (
     message_update,
 )
 from contact.models import Direction, FormKind, Lead, Message, PushSubscription
-from contact.outbox import email_enqueue, job_lead_by_mail_id, push_enqueue
+from contact.outbox import email_enqueue, job_lead_by_mail_id, pushes_enqueue
 from contact.replytoken import lead_id_from_reply_address
 from contact.search import search_terms
 from contact.spam import SpamVerdict, mail_spam_verdict
@@ -598,13 +598,7 @@ def inbound_notify(*, message: Message, lead: Lead) -> None:
         PushSubscription.objects.filter(user=assignee) if active
         else PushSubscription.objects.filter(user__is_staff=True, user__is_active=True)
     )
-    for subscription in subscriptions:
-        push_enqueue(
-            key=f"push:inbound:{message.pk}:{subscription.pk}",
-            subscription_id=str(subscription.pk),
-            title=f"Reply from {message.name}"[:120],
-            body=message.subject[:200],
-            url=lead_url,
-            lead=lead,
-        )
+    pushes_enqueue(
+        subscriptions=subscriptions, key=f"push:inbound:{message.pk}", title=f"Reply from {message.name}", body=message.subject, url=lead_url, lead=lead
+    )
     message_update(message_id=message.pk, deliveries_enqueued=True)

@@ -5,7 +5,7 @@ workers can never both hold it. A worker that dies mid-job loses its lease, and 
 becomes due again after OUTBOX_LEASE_SECONDS: delivery is at least once, and exactly once
 unless a worker dies between sending and marking the job done.
 """
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import UTC, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, Outbox
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
     "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_move", "jobs_release", "message_emails_enqueue",
-    "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "retry_delay",
+    "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "pushes_enqueue", "retry_delay",
 ]
 
 
@@ -70,14 +70,22 @@ def message_pushes_enqueue(*, message: Message) -> None:
     staff = set(
         get_user_model().objects.filter(pk__in={s.user_id for s in subscriptions}, is_staff=True, is_active=True).values_list("pk", flat=True)
     ) if subscriptions else set()
-    for subscription in (s for s in subscriptions if s.user_id in staff):
+    pushes_enqueue(
+        subscriptions=[s for s in subscriptions if s.user_id in staff],
+        key=f"push:{message.pk}",
+        title=f"{'Needs review: ' if message.spam_review else 'New '}{message.get_kind_display().lower()}: {message.name}",
+        body=message.subject,
+        url=url,
+        lead=lead,
+    )
+
+
+def pushes_enqueue(*, subscriptions: Iterable[PushSubscription], key: str, title: str, body: str, url: str, lead: Lead | None) -> None:
+    """One web push per device, each job keyed `key:<subscription id>`; title and body cut to what a
+    notification shows."""
+    for subscription in subscriptions:
         push_enqueue(
-            key=f"push:{message.pk}:{subscription.pk}",
-            subscription_id=str(subscription.pk),
-            title=f"{'Needs review: ' if message.spam_review else 'New '}{message.get_kind_display().lower()}: {message.name}"[:120],
-            body=message.subject[:200],
-            url=url,
-            lead=lead,
+            key=f"{key}:{subscription.pk}", subscription_id=str(subscription.pk), title=title[:120], body=body[:200], url=url, lead=lead
         )
 
 

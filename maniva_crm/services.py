@@ -16,7 +16,7 @@ from contact import selectors as contact_selectors
 from contact import services as contact_services
 from contact.models import Lead, LeadStatus, OutboxJob, PushSubscription
 from contact.delivery import mail_message_id
-from contact.outbox import email_enqueue, push_enqueue
+from contact.outbox import email_enqueue, pushes_enqueue
 from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
 from maniva_crm.models import AuditAction, AuditEntry, CannedReply, Note, RoutingRule
@@ -117,15 +117,14 @@ def assignee_notify(*, lead: Lead, assignee: AbstractBaseUser, key: str, by: str
             context={"lead_name": lead.name, "lead_url": url, "actor": by, "subject": lead.last_subject},
             lead=lead,
         )
-    for subscription in PushSubscription.objects.filter(user=assignee):
-        push_enqueue(
-            key=f"assign_push:{key}:{subscription.pk}",
-            subscription_id=str(subscription.pk),
-            title=f"Assigned to you: {lead.name}"[:120],
-            body=lead.last_subject[:200],
-            url=url,
-            lead=lead,
-        )
+    pushes_enqueue(
+        subscriptions=PushSubscription.objects.filter(user=assignee),
+        key=f"assign_push:{key}",
+        title=f"Assigned to you: {lead.name}",
+        body=lead.last_subject,
+        url=url,
+        lead=lead,
+    )
 
 
 def lead_intent_set(*, lead: Lead, intent: str, actor: AbstractBaseUser) -> Lead:
