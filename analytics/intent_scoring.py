@@ -40,10 +40,14 @@ class SavedIntentModel:
 
     def suggest(self, text: str) -> tuple[str, float] | None:
         """(intent, probability) for a message's text (subject and body joined by a newline)."""
+        return self.suggest_many([text])[0]
+
+    def suggest_many(self, texts: list[str]) -> list[tuple[str, float] | None]:
+        """suggest() of each text, in one pass of the model (the worker's batch of new messages)."""
         from analytics.intent_model import predict
 
-        model = self.current()
-        return predict(model, [text])[0] if model is not None else None
+        model = self.current() if texts else None
+        return predict(model, texts) if model is not None else [None] * len(texts)
 
 
 saved_intent_model = SavedIntentModel()

@@ -134,6 +134,8 @@ class DeliveryBatch:
     def __init__(self, jobs: Iterable[OutboxJob]) -> None:
         self.jobs = list(jobs)
         self.messages: dict[str, Message] = {}
+        self.triaged: dict | None = None
+        self.subscriptions: list[PushSubscription] | None = None
         self.connection: BaseEmailBackend | None = None
         self.sent_on_connection = 0
         self.connections_opened = 0
@@ -156,6 +158,26 @@ class DeliveryBatch:
 
     def message(self, pk: str) -> Message:
         return self.messages.get(str(pk)) or Message.objects.get(pk=pk)
+
+    def lead_triaged(self, message: Message) -> Lead | None:
+        """The message's lead after triage, which runs once for every staff notification of the
+        batch (one pass of the intent model, one commit); a failure leaves it to the next job."""
+        from contact.triage import message_triage, messages_triage
+
+        if str(message.pk) not in self.messages:
+            return message_triage(message=message)
+        if self.triaged is None:
+            staff = {str(job.payload.get("message_id")) for job in self.jobs if job.kind == JobKind.STAFF_EMAIL and isinstance(job.payload, dict)}
+            self.triaged = messages_triage(messages=[m for pk, m in self.messages.items() if pk in staff])
+        return self.triaged.get(message.pk)
+
+    def staff_subscriptions(self) -> list[PushSubscription]:
+        """The staff's push subscriptions, read once for the batch."""
+        from contact.outbox import staff_push_subscriptions
+
+        if self.subscriptions is None:
+            self.subscriptions = staff_push_subscriptions()
+        return self.subscriptions
 
     def send(self, mail: EmailMessage) -> None:
         reused = self.connection is not None and self.sent_on_connection > 0
@@ -261,14 +283,15 @@ def deliver_staff_email(payload: MessagePayload) -> None:
     assignee, then its pushes to the staff's devices (idempotent by key: a retry of this job enqueues
     none twice). Reads by _id (or one $in each for a whole batch), not select_related(): its $lookup
     joins every message to its lead before filtering on _id (issue 15)."""
-    from contact.outbox import message_pushes_enqueue  # contact.outbox imports this module
+    from contact.outbox import message_pushes_enqueue, staff_push_subscriptions  # contact.outbox imports this module
     from contact.triage import message_triage
 
     message = _message(payload.message_id)
-    lead = message_triage(message=message)
+    batch = _batch.get()
+    lead = batch.lead_triaged(message) if batch else message_triage(message=message)
     if lead is not None:
         message.lead = lead
-    message_pushes_enqueue(message=message)
+    message_pushes_enqueue(message=message, subscriptions=batch.staff_subscriptions() if batch else staff_push_subscriptions())
     if not settings.CONTACT_NOTIFY_EMAILS:
         return
     subject = " ".join(f"New {message.get_kind_display().lower()} from {message.name}: {message.subject}".split())

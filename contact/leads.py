@@ -16,10 +16,12 @@ from copy import copy
 from dataclasses import dataclass
 from functools import cache
 from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from django.db import connection
 from django.db.models import Model
+from django_mongodb_backend.transaction import atomic
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -319,10 +321,26 @@ def lead_assign_unassigned(*, lead_id, assignee_id) -> bool:
     return lead_collection().update_one({"_id": lead_id, column: None}, {"$set": {column: assignee_id}}).modified_count == 1
 
 
-def intent_suggest(*, message_id, lead_id, intent: str, score: float) -> None:
-    """The intent model's suggestion on a message, and on its lead unless staff set the lead's intent."""
-    message_collection().update_one({"_id": message_id}, {"$set": {"intent": intent, "intent_score": score}})
-    lead_collection().update_one({"_id": lead_id, "intent_set_at": None}, {"$set": {"intent": intent}})
+@dataclass(frozen=True)
+class IntentSuggestion:
+    message_id: Any
+    lead_id: Any
+    intent: str
+    score: float
+
+
+def intents_suggest(*, suggestions: list[IntentSuggestion]) -> None:
+    """The intent model's suggestions on messages, and on their leads unless staff set a lead's intent.
+    Several go in one transaction: one commit, where each write alone would be a journal flush."""
+    if not suggestions:
+        return
+    with atomic():
+        session = connection.session
+        for suggestion in suggestions:
+            message_collection().update_one(
+                {"_id": suggestion.message_id}, {"$set": {"intent": suggestion.intent, "intent_score": suggestion.score}}, session=session
+            )
+            lead_collection().update_one({"_id": suggestion.lead_id, "intent_set_at": None}, {"$set": {"intent": suggestion.intent}}, session=session)
 
 
 def messages_intent_label(*, lead_id, intent: str) -> None:

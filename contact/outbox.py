@@ -22,7 +22,7 @@ from contact.models import LEASE_NONE, JobKind, Lead, Message, OutboxJob, Outbox
 __all__ = [
     "JobKind", "PayloadInvalid", "dead_letters_retry", "email_enqueue", "job_claim", "job_complete", "job_enqueue",
     "job_fail", "job_lead_by_mail_id", "jobs_claim", "jobs_forget", "jobs_move", "jobs_release", "message_emails_enqueue",
-    "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "pushes_enqueue", "retry_delay",
+    "message_pushes_enqueue", "outbox_keys_stored", "push_enqueue", "pushes_enqueue", "retry_delay", "staff_push_subscriptions",
 ]
 
 
@@ -61,17 +61,23 @@ def message_emails_enqueue(*, message: Message, lead_id: Any = None) -> None:
             job_enqueue(kind=JobKind(job.kind), key=job.key, payload=job.payload, lead=Lead(pk=lead_id) if lead_id else None)
 
 
-def message_pushes_enqueue(*, message: Message) -> None:
-    """One web push per active staff device about a new message (run by the worker, from the staff
-    notification's job, so the visitor's request does not read the subscriptions)."""
-    url = f"{settings.SITE_URL}{reverse('crm:lead', args=[message.lead_id])}" if message.lead_id else settings.SITE_URL
-    lead = Lead(pk=message.lead_id) if message.lead_id else None
+def staff_push_subscriptions() -> list[PushSubscription]:
+    """The push subscriptions of active staff."""
     subscriptions = list(PushSubscription.objects.only("pk", "user_id"))  # a few devices: no join to the users
     staff = set(
         get_user_model().objects.filter(pk__in={s.user_id for s in subscriptions}, is_staff=True, is_active=True).values_list("pk", flat=True)
     ) if subscriptions else set()
+    return [s for s in subscriptions if s.user_id in staff]
+
+
+def message_pushes_enqueue(*, message: Message, subscriptions: list[PushSubscription]) -> None:
+    """One web push per active staff device (`subscriptions`, from staff_push_subscriptions) about a
+    new message (run by the worker, from the staff notification's job, so the visitor's request does
+    not read the subscriptions)."""
+    url = f"{settings.SITE_URL}{reverse('crm:lead', args=[message.lead_id])}" if message.lead_id else settings.SITE_URL
+    lead = Lead(pk=message.lead_id) if message.lead_id else None
     pushes_enqueue(
-        subscriptions=[s for s in subscriptions if s.user_id in staff],
+        subscriptions=subscriptions,
         key=f"push:{message.pk}",
         title=f"{'Needs review: ' if message.spam_review else 'New '}{message.get_kind_display().lower()}: {message.name}",
         body=message.subject,

@@ -1,7 +1,8 @@
-"""Triage of a new form message, in the worker (never on the request path): its intent, then the
-routing of an unassigned lead. The staff notification's job runs it before it sends, so the mail
-names both. Contact owns the writes; what decides them sits behind two settings, as the spam scorer
-does: CONTACT_INTENT_SCORER (analytics: an object with `.suggest(text)`) and CONTACT_LEAD_ROUTER
+"""Triage of new form messages, in the worker (never on the request path): their intent, then the
+routing of unassigned leads. The staff notification's job runs it before it sends, so the mail
+names both; the worker's batch triages all its new messages at once (one pass of the model, one
+commit). Contact owns the writes; what decides them sits behind two settings, as the spam scorer
+does: CONTACT_INTENT_SCORER (analytics: an object with `.suggest_many(texts)`) and CONTACT_LEAD_ROUTER
 (maniva_crm's routing rules: a function `(*, lead, message)` that assigns through
 contact.services.lead_assignee_route and returns the assignee, or None). Idempotent: a job retried after triage finds it done."""
 import logging
@@ -11,7 +12,7 @@ from django.db import DatabaseError
 from django.utils.module_loading import import_string
 from pymongo.errors import PyMongoError
 
-from contact.leads import intent_suggest
+from contact.leads import IntentSuggestion, intents_suggest
 from contact.models import Direction, Lead, Message
 
 logger = logging.getLogger(__name__)
@@ -23,31 +24,54 @@ def message_text(message: Message) -> str:
 
 
 def message_triage(*, message: Message) -> Lead | None:
-    """Suggest the message's intent (once), then route its lead if nobody holds it; returns the
-    lead as it stands afterwards. A failing model or router is logged and skipped, so the staff mail
-    still goes; database errors propagate, for the job to be retried."""
-    if message.lead_id is None or message.is_spam or message.direction != Direction.IN:
-        return None
-    if not message.intent:
-        try:
-            suggestion = import_string(settings.CONTACT_INTENT_SCORER).suggest(message_text(message))
-        except (DatabaseError, PyMongoError):
-            raise
-        except Exception:
-            logger.exception("intent model failed on message %s: no intent suggested", message.pk)
-            suggestion = None
+    """messages_triage of one message: its lead as it stands afterwards, or None when not triaged."""
+    return messages_triage(messages=[message]).get(message.pk)
+
+
+def messages_triage(*, messages: list[Message]) -> dict:
+    """Suggest each message's intent (once), then route each lead nobody holds; returns the leads
+    as they stand afterwards, by message pk (form messages from visitors only). A failing model or
+    router is logged and skipped, so the staff mail still goes; database errors propagate, for the
+    job to be retried."""
+    triaged = [m for m in messages if m.lead_id is not None and not m.is_spam and m.direction == Direction.IN]
+    if not triaged:
+        return {}
+    _intents_suggest([m for m in triaged if not m.intent])
+    leads = Lead.objects.in_bulk({m.lead_id for m in triaged})
+    routed = set()
+    for message in triaged:
+        lead = leads.get(message.lead_id)
+        if lead is None or lead.pk in routed or lead.assignee_id is not None or lead.is_spam:
+            continue
+        routed.add(lead.pk)
+        if _route(lead=lead, message=message) is not None:
+            leads[lead.pk] = Lead.objects.get(pk=lead.pk)
+    return {m.pk: leads[m.lead_id] for m in triaged if m.lead_id in leads}
+
+
+def _intents_suggest(messages: list[Message]) -> None:
+    if not messages:
+        return
+    try:
+        suggestions = import_string(settings.CONTACT_INTENT_SCORER).suggest_many([message_text(m) for m in messages])
+    except (DatabaseError, PyMongoError):
+        raise
+    except Exception:
+        logger.exception("intent model failed on messages %s: no intent suggested", [m.pk for m in messages])
+        return
+    made = []
+    for message, suggestion in zip(messages, suggestions, strict=True):
         if suggestion is not None:
-            intent_suggest(message_id=message.pk, lead_id=message.lead_id, intent=suggestion[0], score=suggestion[1])
+            made.append(IntentSuggestion(message_id=message.pk, lead_id=message.lead_id, intent=suggestion[0], score=suggestion[1]))
             message.intent, message.intent_score = suggestion
-    lead = Lead.objects.get(pk=message.lead_id)
-    if lead.assignee_id is None and not lead.is_spam:
-        try:
-            assignee = import_string(settings.CONTACT_LEAD_ROUTER)(lead=lead, message=message)
-        except (DatabaseError, PyMongoError):
-            raise
-        except Exception:
-            logger.exception("routing failed for lead %s: left unassigned", lead.pk)
-            assignee = None
-        if assignee is not None:
-            lead = Lead.objects.get(pk=message.lead_id)
-    return lead
+    intents_suggest(suggestions=made)
+
+
+def _route(*, lead: Lead, message: Message):
+    try:
+        return import_string(settings.CONTACT_LEAD_ROUTER)(lead=lead, message=message)
+    except (DatabaseError, PyMongoError):
+        raise
+    except Exception:
+        logger.exception("routing failed for lead %s: left unassigned", lead.pk)
+        return None

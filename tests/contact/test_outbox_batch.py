@@ -118,3 +118,28 @@ def test_a_batch_past_half_its_lease_gives_the_rest_back(db, smtp_server, settin
     left = OutboxJob.objects.exclude(status=OutboxStatus.DONE)
     assert [(job.status, job.locked_until) for job in left] == [(OutboxStatus.PENDING, LEASE_NONE)] * 2
     assert len(jobs_claim(worker="w2", limit=3)) == 2, "given back: another worker takes them at once"
+
+
+def test_a_batch_triages_its_new_messages_together_in_one_commit(db, mailbox_factory, settings):
+    """Three new messages' staff notifications in one batch: the intent model suggests all three in
+    one pass and their six writes (message and lead each) share one transaction (issue 15)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contact.models import Lead, Message
+    from tests.factories import make_message
+
+    settings.CONTACT_NOTIFY_EMAILS = ["team@maniva.test"]
+    mailbox = mailbox_factory()
+    texts = ["We need a new online shop for our bakery.", "I would like to apply for the designer job.",
+             "Our current site with you needs a change to the menu."]
+    messages = [make_message(email=f"t{i}@example.com", message=text) for i, text in enumerate(texts)]
+    with CaptureQueriesContext(connection) as queries:
+        jobs_run_due(worker="w1")
+    commits = [q["sql"] for q in queries.captured_queries if q["sql"] == "session.commit_transaction()"]
+    assert len(commits) == 1, [q["sql"][:80] for q in queries.captured_queries]
+    for message in messages:
+        stored = Message.objects.get(pk=message.pk)
+        assert stored.intent and 0 < stored.intent_score <= 1
+        assert Lead.objects.get(pk=message.lead_id).intent == stored.intent
+    assert sorted(mailbox.received).count("team@maniva.test") == 3
