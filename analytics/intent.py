@@ -115,11 +115,10 @@ def intent_model_train(*, seed_path: Path | None = None) -> dict:
         "fingerprint": fingerprint,
         "examples": {"services": len(services), "seed": len(seed), "corrections": len(corrections)},
     }
-    collection = _collection()
-    collection.create_index([("created_at", DESCENDING)])
+    collection = _collection()  # its created_at index: migration analytics 0001
     inserted = collection.insert_one({**record, "model": Binary(model_dumps(model))})
-    for old in list(collection.find({}, {"_id": 1}).sort("created_at", DESCENDING).skip(KEEP_MODELS)):
-        collection.delete_one({"_id": old["_id"]})
+    if old := [doc["_id"] for doc in collection.find({}, {"_id": 1}).sort("created_at", DESCENDING).skip(KEEP_MODELS)]:
+        collection.delete_many({"_id": {"$in": old}})
     logger.info("intent model trained: %s", record["examples"])
     return {**record, "_id": inserted.inserted_id, "model": model}
 

@@ -100,7 +100,8 @@ def retrain(*, db: Database | None = None, reason: str = "labels", seed: int = 0
     texts = train_texts + [r[2] for r in base]  # staff labels first: they win a duplicate text
     labels = train_labels + ["spam" if r[3] else "ham" for r in base]
     weights = [1.0] * len(train_texts) + [spam_model.WEIGHTS.get(r[0], 1.0) for r in base]
-    texts, labels, weights = _dedupe(texts, labels, weights)
+    keep = spam_model.first_of_each_text(texts)
+    texts, labels, weights = [texts[i] for i in keep], [labels[i] for i in keep], [weights[i] for i in keep]
     live = live_bundle(db)
     c = (live or {}).get("C", 3.0)
     model = spam_model.build_pipeline(C=c, seed=seed).fit(
@@ -123,14 +124,6 @@ def retrain(*, db: Database | None = None, reason: str = "labels", seed: int = 0
     logger.info("spam model v%d trained on %d staff labels: %s (%s)", version, len(train_texts),
                 "deployed" if decision["passed"] else "not deployed", decision["reason"])
     return model_store.version_get(version, db) | {"deployed": decision["passed"]}
-
-
-def _dedupe(texts: list, labels: list, weights: list) -> tuple[list, list, list]:
-    seen: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        seen.setdefault(text.strip(), i)
-    keep = sorted(seen.values())
-    return [texts[i] for i in keep], [labels[i] for i in keep], [weights[i] for i in keep]
 
 
 def retrain_due(db: Database | None = None, now: datetime | None = None) -> str | None:

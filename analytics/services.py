@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from pymongo import DESCENDING
 from pymongo.database import Database
 
 from analytics import reader
@@ -31,8 +30,7 @@ def report_brand() -> Brand:
 
 def report_store(*, results: dict, db: Database | None = None) -> str:
     """One insert per report (safe alone); reports are kept, the newest is shown."""
-    collection = (db if db is not None else analytics_database())[REPORTS]
-    collection.create_index([("created_at", DESCENDING)])
+    collection = (db if db is not None else analytics_database())[REPORTS]  # its created_at index: migration analytics 0001
     inserted = collection.insert_one({"created_at": datetime.now(timezone.utc), "results": results})
     return str(inserted.inserted_id)
 

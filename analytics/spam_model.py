@@ -137,12 +137,19 @@ def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, *, hold_precisio
     return round(hold, 4), round(min(review, hold), 4)
 
 
+def first_of_each_text(texts: Iterable[str]) -> list[int]:
+    """The positions of the first example of each distinct text (compared stripped), in order."""
+    seen: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        seen.setdefault(text.strip(), i)
+    return list(seen.values())
+
+
 def dedupe(texts: Iterable[str], labels: Iterable[str]) -> tuple[list[str], list[str]]:
     """One example per distinct text (the first label wins): duplicates across folds inflate CV scores."""
-    seen: dict[str, str] = {}
-    for text, label in zip(texts, labels):
-        seen.setdefault(text.strip(), label)
-    return list(seen), list(seen.values())
+    texts, labels = list(texts), list(labels)
+    keep = first_of_each_text(texts)
+    return [texts[i].strip() for i in keep], [labels[i] for i in keep]
 
 
 def read_labelled_csv(path: str | Path) -> tuple[list[str], list[str]]:
