@@ -8,7 +8,10 @@ messages are stored the way the intake stores them (each enqueues a staff notifi
 visitor confirmation), and one worker (contact.worker.jobs_run_due, in this process) drains them
 into an aiosmtpd sink. Printed: jobs/s, database commands per job (a pymongo CommandListener),
 then a bare loop replaying the very mails the sink received (same envelopes, same bytes) through
-one smtplib connection, and the ratios. Last, each outbox query's median time at both sizes (flat
+one smtplib connection, and the ratios; then the same mails built again from their parts with
+Django's email classes before each send (what making a mail costs, with no template and no
+database: the ceiling of any worker that builds its mails), and the floor of the bare loop plus the
+two writes any leased job needs. Last, each outbox query's median time at both sizes (flat
 when nothing scans) and the claim's plan. Both loops share this process with the SMTP sink (a thread):
 compare the ratios of one run, not figures across machines.
 """
@@ -153,6 +156,29 @@ def bare_rate(port: int, envelopes: list[tuple[str, list[str], bytes]]) -> float
     return len(envelopes) / (time.perf_counter() - start)
 
 
+def bare_built_rate(port: int, envelopes: list[tuple[str, list[str], bytes]]) -> float:
+    """The same mails, each built again from its parts with Django's email classes (as the worker
+    builds its mails, without templates or database) and sent through one smtplib connection: the
+    cost of making a mail, which the worker pays and the bare loop does not."""
+    from email import message_from_bytes, policy
+
+    from django.core.mail import EmailMultiAlternatives
+
+    parts = []
+    for mail_from, rcpt_tos, content in envelopes:
+        parsed = message_from_bytes(content, policy=policy.default)
+        text, html = (parsed.get_body(preferencelist=(kind,)) for kind in ("plain", "html"))
+        parts.append((mail_from, rcpt_tos, str(parsed["Subject"]), text.get_content(), html.get_content() if html else "", str(parsed["Message-ID"])))
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for mail_from, rcpt_tos, subject, text, html, message_id in parts:
+            mail = EmailMultiAlternatives(subject=subject, body=text, from_email=mail_from, to=rcpt_tos, headers={"Message-ID": message_id})
+            if html:
+                mail.attach_alternative(html, "text/html")
+            smtp.sendmail(mail_from, rcpt_tos, mail.message().as_bytes(linesep="\r\n"))
+    return len(envelopes) / (time.perf_counter() - start)
+
+
 def bare_with_writes_rate(port: int, envelopes: list[tuple[str, list[str], bytes]], job_ids: list) -> float:
     """The same mails, each with the two writes any leased job needs (its lease and its completion,
     each an update by _id on the outbox collection): the floor under the worker on this server."""
@@ -247,6 +273,7 @@ def main() -> None:
             connections = sink.connections - connections
             sent = sink.envelopes[first:first + jobs]  # the bare loops' own mails land in the sink too
             bare = statistics.median(bare_rate(port, sent) for _ in range(3))
+            built = statistics.median(bare_built_rate(port, sent) for _ in range(3))
             floor = bare_with_writes_rate(port, sent, done_ids(jobs))
             rates[size] = rate, bare
             costs[size] = query_costs()
@@ -254,6 +281,8 @@ def main() -> None:
             print(f"{size:>7} done jobs: worker {rate:6.1f} jobs/s ({jobs} jobs of {pending} pending in {seconds:.2f} s, "
                   f"{connections} SMTP connections, {per_job:.2f} database commands/job: {dict(names.most_common())})\n"
                   f"{'':>19}bare smtplib {bare:6.1f} mails/s; worker/bare {rate / bare:.2f} (target >= 0.5)\n"
+                  f"{'':>19}bare smtplib building each mail (Django's email classes, no template, no database) {built:6.1f} mails/s; "
+                  f"worker/that {rate / built:.2f}\n"
                   f"{'':>19}bare smtplib + a lease and a completion update by _id per mail {floor:6.1f} mails/s; worker/that {rate / floor:.2f}")
         (small_rate, _), (big_rate, _) = rates[sizes[0]], rates[sizes[-1]]
         print(f"jobs/s at {sizes[-1]:,} / at {sizes[0]:,} done jobs: x{big_rate / small_rate:.2f} (flat: ~1)")
