@@ -22,7 +22,7 @@ from contact.leads import (  # the lead store's reads, for the CRM and analytics
 from contact.lead_counts import lead_status_counts  # noqa: F401  (leads per status, maintained)
 from contact.duplicates import Duplicate, lead_duplicates, lead_merged_into  # noqa: F401 (the CRM's reads)
 from contact.mailcatch import NAME_RE
-from contact.models import FormKind, Lead, LeadStatus, Message, OutboxJob, OutboxStatus
+from contact.models import FormKind, Lead, LeadStatus, Message, OutboxJob, OutboxStatus, PushSubscription
 
 
 def outbox_counts() -> dict[str, int]:
@@ -226,3 +226,8 @@ def open_leads_per_assignee(*, user_ids: list) -> dict:
         if row["_id"] in counts:
             counts[row["_id"]] = row["n"]
     return counts
+
+
+def push_subscriptions_of(*, user) -> list[PushSubscription]:
+    """The browsers a staff member subscribed to web push."""
+    return list(PushSubscription.objects.filter(user=user))

@@ -14,7 +14,7 @@ from pymongo.errors import PyMongoError
 
 from contact import ratelimit
 from contact.meta import RequestMeta
-from contact.models import Direction, FormKind, Lead, LeadStatus, Message, SpamLabel
+from contact.models import Direction, FormKind, Lead, LeadStatus, Message, PushSubscription, SpamLabel
 from contact.leads import (  # the lead store; demo data is written through it as well
     INTAKE_FIELDS,
     lead_assign_unassigned,
@@ -379,3 +379,16 @@ def leads_merge(*, survivor_id, merged_id, move_related: Callable[[object, objec
     lead_merge_refresh(lead_id=survivor.pk)
     lead_merged_delete(lead_id=merged_id, survivor_id=survivor.pk)
     return MergeResult(merged_email=merged.email if merged else "", messages=messages, outbox=outbox)
+
+
+def push_subscription_save(*, user: AbstractBaseUser, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
+    """Store this browser's subscription for the user (an endpoint belongs to one user at a time)."""
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:400], "created_at": timezone.now()},
+    )
+    return subscription
+
+
+def push_subscription_delete(*, user: AbstractBaseUser, endpoint: str) -> int:
+    return PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()[0]

@@ -14,7 +14,7 @@ from analytics.intent import intent_labels
 from analytics.services import person_forget
 from contact import selectors as contact_selectors
 from contact import services as contact_services
-from contact.models import Lead, LeadStatus, OutboxJob, PushSubscription
+from contact.models import Lead, LeadStatus, OutboxJob
 from contact.delivery import mail_message_id
 from contact.outbox import email_enqueue, pushes_enqueue
 from contact.replytoken import reply_address
@@ -118,7 +118,7 @@ def assignee_notify(*, lead: Lead, assignee: AbstractBaseUser, key: str, by: str
             lead=lead,
         )
     pushes_enqueue(
-        subscriptions=PushSubscription.objects.filter(user=assignee),
+        subscriptions=contact_selectors.push_subscriptions_of(user=assignee),
         key=f"assign_push:{key}",
         title=f"Assigned to you: {lead.name}",
         body=lead.last_subject,
@@ -305,17 +305,6 @@ def person_erase(*, lead: Lead, actor: AbstractBaseUser) -> dict[str, int]:
     return counts
 
 
-def push_subscription_save(*, user: AbstractBaseUser, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
-    """Store this browser's subscription for the user (an endpoint belongs to one user at a time)."""
-    subscription, _ = PushSubscription.objects.update_or_create(
-        endpoint=endpoint,
-        defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:400], "created_at": timezone.now()},
-    )
-    return subscription
-
-
-def push_subscription_delete(*, user: AbstractBaseUser, endpoint: str) -> int:
-    return PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()[0]
 
 
 def staff_role_set(*, user: AbstractBaseUser, role: str, actor: AbstractBaseUser) -> None:

@@ -3,7 +3,7 @@ from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from maniva_crm import services
+from contact import services
 from maniva_crm.forms import PushSubscriptionForm, push_subscription_data
 from maniva_crm.views.access import staff_required
 

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from contact import services as contact_services
 from contact.models import Lead, LeadStatus, Message, OutboxJob, PushSubscription
 from contact.ratelimit import COLLECTION
 from contact.replytoken import reply_address
@@ -133,12 +134,12 @@ def test_erase_removes_the_person_and_leaves_an_anonymous_audit_entry(sales, man
 
 
 def test_push_subscription_save_and_delete(sales, manager):
-    services.push_subscription_save(user=sales, endpoint="https://push.example/abc", p256dh="p", auth="a")
-    services.push_subscription_save(user=manager, endpoint="https://push.example/abc", p256dh="p2", auth="a2")
+    contact_services.push_subscription_save(user=sales, endpoint="https://push.example/abc", p256dh="p", auth="a")
+    contact_services.push_subscription_save(user=manager, endpoint="https://push.example/abc", p256dh="p2", auth="a2")
     subscription = PushSubscription.objects.get(endpoint="https://push.example/abc")
     assert subscription.user == manager and subscription.p256dh == "p2"
-    assert services.push_subscription_delete(user=sales, endpoint="https://push.example/abc") == 0
-    assert services.push_subscription_delete(user=manager, endpoint="https://push.example/abc") == 1
+    assert contact_services.push_subscription_delete(user=sales, endpoint="https://push.example/abc") == 0
+    assert contact_services.push_subscription_delete(user=manager, endpoint="https://push.example/abc") == 1
 
 
 def test_erase_forgets_analytics_reports_and_a_model_trained_on_the_person(db, manager, settings, tmp_path):
