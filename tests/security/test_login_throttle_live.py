@@ -25,7 +25,7 @@ def web(db, tmp_path):
         stack.stop()
 
 
-def login(base_url: str, path: str, *, source: str, username: str, password: str) -> int:
+def login(base_url: str, path: str, *, source: str, username: str, password: str, extra: dict | None = None) -> int:
     """Fetch the login form from `source`, post it back, return the answer's status."""
     url = urlsplit(base_url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60, source_address=(source, 0))
@@ -36,7 +36,7 @@ def login(base_url: str, path: str, *, source: str, username: str, password: str
         cookie = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie", "")).group(1)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
         body = urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
-        headers = {"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded", **(extra or {})}
         conn.request("POST", path, body=body, headers=headers)
         answer = conn.getresponse()
         answer.read()
@@ -52,3 +52,14 @@ def test_attacker_address_is_blocked_on_every_login_page_and_the_user_still_gets
     assert login(web, "/admin/login/", source=ATTACKER, username="victim", password=PASSWORD) == 429
     assert login(web, "/admin/login/", source=VICTIM, username="victim", password=PASSWORD) == 302
     assert login(web, "/crm/login/", source=VICTIM, username="victim", password=PASSWORD) == 302
+
+
+def test_a_visitor_cannot_pass_for_another_address_through_the_front(web):
+    """run_web's front tells the app process the visitor's address in its own header: one the visitor
+    sends is dropped, never believed (issue 15)."""
+    make_user("victim")
+    for i in range(3):
+        login(web, "/admin/login/", source=ATTACKER, username="victim", password=f"guess{i}")
+    forged = {"X-Maniva-Front": f"{VICTIM} 127.0.0.1 80 http", "X-Forwarded-For": VICTIM}
+    assert login(web, "/admin/login/", source=ATTACKER, username="victim", password=PASSWORD, extra=forged) == 429
+    assert login(web, "/admin/login/", source=VICTIM, username="victim", password=PASSWORD) == 302
