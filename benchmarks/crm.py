@@ -113,7 +113,7 @@ def run(args, leads, messages) -> None:
 
     from contact.search import fold
     from contact.search import query_terms
-    from maniva_crm.selectors.inbox import PER_PAGE, InboxFilters, _newest, inbox_match
+    from maniva_crm.selectors.inbox import PER_PAGE, SORTS, InboxFilters, _newest, inbox_match
     from maniva_crm.services import SALES, roles_ensure
 
     roles_ensure()
@@ -139,7 +139,9 @@ def run(args, leads, messages) -> None:
         "status filter": {"status": "qualified"},
     }
     print(f"{leads.count_documents({})} leads, {messages.count_documents({})} messages; searches for {last!r}, {rare!r} and {first + ' ' + last!r}")
-    print("bare = one find(filter).sort(last_activity_at).limit(51); sliced = the same filter in the slices")
+    # the inbox's own order, ties by _id: seeded times are whole minutes from one instant, so leads
+    # share a last_activity_at, and a sort on it alone lists them in whatever order the server keeps
+    print("bare = one find(filter).sort(last_activity_at, _id).limit(51); sliced = the same filter in the slices")
     print("of recent activity the view reads (raw pymongo, _id only); ratio = view / that query")
     print(f"{'case':16} {'view p50':>9} {'p95':>7} {'bare p50':>9} {'p95':>7} {'ratio':>6} {'sliced':>9} {'p95':>7} {'ratio':>6} {'matches':>7} same ids")
     results = {}
@@ -154,7 +156,7 @@ def run(args, leads, messages) -> None:
         match = inbox_match(InboxFilters(q=params.get("q", ""), status=params.get("status", "")))
 
         def bare() -> list[str]:
-            cursor = leads.find(match, {"_id": 1}).sort([("last_activity_at", -1)]).limit(PER_PAGE + 1)
+            cursor = leads.find(match, {"_id": 1}).sort(SORTS["recent"]).limit(PER_PAGE + 1)
             return [str(doc["_id"]) for doc in cursor][:PER_PAGE]
 
         words = sorted(query_terms(params.get("q", "")), key=len, reverse=True)

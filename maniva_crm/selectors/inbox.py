@@ -186,12 +186,17 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
     hour, then each slice older than the last and wider by the density found, the last one unbounded.
     Each lead is read once, however many slices it takes."""
     collection = lead_collection()
-    # First, unsorted and limited, so that the server stops after wanted + 1 matches: when that is
-    # all there is (a rare name), they are the answer, sorted here, in one cheap round trip.
-    few = list(collection.find(match, projection).limit(wanted + 1))
-    if len(few) <= wanted:
-        few.sort(key=_recent_key, reverse=True)
-        return [d for d in few if all(t in d.get("search_terms", ()) for t in residual_terms)]
+    word = match.get("search_terms")
+    if isinstance(word, str) and word not in _common_words:
+        # A searched word usually names a few leads: read them all, unsorted, and sort them here, in
+        # one round trip. The embedded server reads every match before it applies a limit, so this
+        # costs what the word matches: only words not yet seen to match more than a page, and never
+        # without a word (the whole inbox, a status), where it read every lead.
+        few = list(collection.find(match, projection).limit(wanted + 1))
+        if len(few) <= wanted:
+            few.sort(key=_recent_key, reverse=True)
+            return [d for d in few if all(t in d.get("search_terms", ()) for t in residual_terms)]
+        _common_word(word)
     now = timezone.now()
     docs: list[dict] = []
     newer_read_from: datetime | None = None  # the slices read so far cover [this, now]
@@ -210,6 +215,18 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
             return docs[:wanted]
         newer_read_from = bounds["$gte"]
         days = _next_window(days, found=len(docs), wanted=wanted)
+
+
+# Words this process has seen match more than a page (at most COMMON_WORDS_MAX): their search goes
+# straight to the slices. Only a cost choice: the answer is the same either way.
+COMMON_WORDS_MAX = 4096
+_common_words: set[str] = set()
+
+
+def _common_word(word: str) -> None:
+    if len(_common_words) >= COMMON_WORDS_MAX:
+        _common_words.clear()
+    _common_words.add(word)
 
 
 def _recent_key(doc: dict) -> tuple:

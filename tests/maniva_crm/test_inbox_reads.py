@@ -1,0 +1,103 @@
+"""What the inbox asks the database (issue 15), seen by a pymongo CommandListener on the site's own
+client against the suite's server. The embedded server reads every match of a find before it
+applies the limit, so a find without a narrow filter costs a pass over the leads."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from pymongo import monitoring
+
+from contact.leads import lead_collection
+from maniva_crm.selectors import inbox
+from maniva_crm.selectors.inbox import SORTS, InboxFilters, inbox_match, inbox_page
+from tests.factories import make_message
+
+pytestmark = pytest.mark.django_db
+
+
+class Finds(monitoring.CommandListener):
+    """The filters of the finds on the leads this thread sends while armed."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self.filters: list[dict] = []
+
+    def arm(self) -> None:
+        self.thread, self.filters = threading.get_ident(), []
+
+    def disarm(self) -> list[dict]:
+        self.thread = None
+        return self.filters
+
+    def started(self, event) -> None:
+        if threading.get_ident() == self.thread and event.command_name == "find" and event.command["find"] == "contact_lead":
+            self.filters.append(event.command.get("filter", {}))
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+@pytest.fixture
+def finds():
+    listener = Finds()
+    options = connection.settings_dict["OPTIONS"]
+    connection.close_pool()
+    connection.settings_dict["OPTIONS"] = {**options, "event_listeners": [listener]}
+    inbox._common_words.clear()
+    try:
+        yield listener
+    finally:
+        listener.thread = None
+        inbox._common_words.clear()
+        connection.settings_dict["OPTIONS"] = options
+        connection.close_pool()
+
+
+def _ids(page) -> list[str]:
+    return [row.id for row in page.rows]
+
+
+def _newest_ids(filters: InboxFilters, n: int) -> list[str]:
+    return [str(d["_id"]) for d in lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["recent"]).limit(n)]
+
+
+@pytest.fixture
+def sixty_leads() -> None:
+    """One lead an hour for the last 60 hours, half of them about websites."""
+    for hour in range(60):
+        make_message(email=f"h{hour}@example.com", name=f"Person H{hour}", ago=timedelta(hours=hour, minutes=5),
+                     subject="A website" if hour % 2 else "Hosting", message="Hello")
+
+
+def test_the_whole_inbox_and_a_status_are_read_in_slices_of_recent_activity_only(finds, sixty_leads):
+    """Each find is bounded by last_activity_at: none reads every lead (an unbounded probe did)."""
+    for filters in (InboxFilters(), InboxFilters(status="new")):
+        finds.arm()
+        page = inbox_page(filters=filters, per_page=20)
+        sent = finds.disarm()
+        assert sent and all("last_activity_at" in f for f in sent), sent
+        assert _ids(page) == _newest_ids(filters, 20) and page.has_next
+
+
+def test_a_rare_word_is_one_read_and_a_common_one_goes_to_the_slices_once_seen(finds, sixty_leads):
+    make_message(email="rare@example.com", name="Zoltan Quixby", ago=timedelta(days=400))
+    finds.arm()
+    assert [row.name for row in inbox_page(filters=InboxFilters(q="quixby")).rows] == ["Zoltan Quixby"]
+    sent = finds.disarm()
+    assert len(sent) == 1 and "last_activity_at" not in sent[0]
+
+    common = InboxFilters(q="website")
+    finds.arm()
+    first = inbox_page(filters=common, per_page=10)
+    sent = finds.disarm()
+    assert "last_activity_at" not in sent[0] and len(sent) > 1  # read all 30 matches, then the slices
+    finds.arm()
+    again = inbox_page(filters=common, per_page=10)
+    sent = finds.disarm()
+    assert sent and all("last_activity_at" in f for f in sent), sent
+    assert _ids(again) == _ids(first) == _newest_ids(common, 10)
+
