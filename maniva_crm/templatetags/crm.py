@@ -1,6 +1,9 @@
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -12,6 +15,30 @@ register = template.Library()
 @register.simple_tag
 def vapid_public_key() -> str:
     return settings.VAPID_PUBLIC_KEY
+
+
+@register.simple_tag
+def crm_static(path: str) -> str:
+    """{% static %}, worked out once per process and script prefix (which a relative STATIC_URL
+    follows): the storage's answer does not change while the process runs (a hashed name comes
+    from the manifest it read at start)."""
+    return _static(path, get_script_prefix())
+
+
+@lru_cache(maxsize=64)
+def _static(path: str, script_prefix: str) -> str:
+    return static(path)
+
+
+@register.simple_tag
+def crm_url(name: str) -> str:
+    """{% url %} of a view without arguments, reversed once per script prefix."""
+    return _url(name, get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _url(name: str, script_prefix: str) -> str:
+    return reverse(name)
 
 
 @register.filter
