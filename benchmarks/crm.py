@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from pymongo import monitoring
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -50,6 +52,35 @@ def start_server() -> tuple[subprocess.Popen, str, Path]:
     return process, uri, storage
 
 
+class RoundTrips(monitoring.CommandListener):
+    """Counts the commands this process sends while armed (a pymongo CommandListener, registered
+    before any client is made)."""
+
+    def __init__(self) -> None:
+        self.armed, self.sent = False, []
+
+    def started(self, event) -> None:
+        if self.armed:
+            self.sent.append(f"{event.command_name} {event.command.get(event.command_name)}")
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+    def during(self, func) -> list[str]:
+        self.armed, self.sent = True, []
+        try:
+            func()
+        finally:
+            self.armed = False
+        return self.sent
+
+
+ROUND_TRIPS = RoundTrips()
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -72,7 +103,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--uri", help="use this (already seeded) database instead of starting one")
     args = parser.parse_args()
-
+    monitoring.register(ROUND_TRIPS)
     process = storage = None
     if args.uri:
         uri = args.uri
@@ -143,7 +174,7 @@ def run(args, leads, messages) -> None:
     # share a last_activity_at, and a sort on it alone lists them in whatever order the server keeps
     print("bare = one find(filter).sort(last_activity_at, _id).limit(51); sliced = the same filter in the slices")
     print("of recent activity the view reads (raw pymongo, _id only); ratio = view / that query")
-    print(f"{'case':16} {'view p50':>9} {'p95':>7} {'bare p50':>9} {'p95':>7} {'ratio':>6} {'sliced':>9} {'p95':>7} {'ratio':>6} {'matches':>7} same ids")
+    print(f"{'case':16} {'view p50':>9} {'p95':>7} {'bare p50':>9} {'p95':>7} {'ratio':>6} {'sliced':>9} {'p95':>7} {'ratio':>6} {'matches':>7} same ids  round trips of the page")
     results = {}
     for name, params in cases.items():
         url = "/crm/?" + urlencode(params)
@@ -176,7 +207,9 @@ def run(args, leads, messages) -> None:
         results[name] = v50
         total = leads.count_documents(match) if params else None
         same = view_ids == bare_ids == window_ids
-        print(f"{name:16} {v50:7.1f}ms {v95:5.0f}ms {b50:7.1f}ms {b95:5.0f}ms {v50 / b50:6.2f} {w50:7.1f}ms {w95:5.0f}ms {v50 / w50:6.2f} {total if total is not None else '-':>7} {same}")
+        trips = ROUND_TRIPS.during(view)
+        print(f"{name:16} {v50:7.1f}ms {v95:5.0f}ms {b50:7.1f}ms {b95:5.0f}ms {v50 / b50:6.2f} {w50:7.1f}ms {w95:5.0f}ms {v50 / w50:6.2f} "
+              f"{total if total is not None else '-':>7} {str(same):8} {len(trips)}: {', '.join(trips)}")
 
     regex_samples, regex_hits = timed(lambda: len(list(messages.find({"message": {"$regex": last, "$options": "i"}}, {"_id": 1}))), 3)
     r50, _ = percentiles(regex_samples)

@@ -15,12 +15,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
 
 from contact.meta import client_ip
 from maniva_crm.login_throttle import login_throttle_check
+from maniva_webapp.plain_reads import model_get
 
 
 def _check(request: HttpRequest | None, username: str | None, kwargs: dict) -> None:
@@ -57,6 +59,17 @@ class ThrottledModelBackend(ModelBackend):
     async def aauthenticate(self, request, username=None, password=None, **kwargs):
         await sync_to_async(_check)(request, username, kwargs)
         return await super().aauthenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id):
+        """ModelBackend's, read with one plain find: every request loads its user afresh (a
+        deactivated account or a changed password, whose hash the session must match, counts at once)."""
+        model = get_user_model()
+        try:
+            pk = model._meta.pk.to_python(user_id)
+        except (ValidationError, TypeError, ValueError):
+            return None
+        user = model_get(model, {model._meta.pk.column: pk})
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     # Permissions: ModelBackend's answers and caches (`_user_perm_cache`, `_group_perm_cache`, and
     # its own `_perm_cache` in get_all_permissions), read with plain queries instead of its joins.

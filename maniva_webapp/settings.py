@@ -96,7 +96,7 @@ MIGRATION_MODULES = {
     "contenttypes": "mongo_migrations.contenttypes",
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "maniva_webapp.sessions"  # the database engine, read with one plain find
 # Flash messages live in a signed cookie, so a page that shows one still works while MongoDB is down.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
