@@ -49,9 +49,15 @@ def crm_can(user, codename: str) -> bool:
 @register.simple_tag
 def filter_select(form, name: str, current: str) -> SafeString:
     """A filter's <select> (id_<name>) with `current` selected, from the form field's choices."""
+    choices = tuple((str(value), str(label)) for value, label in form.fields[name].choices)
+    return _select(name, choices, current)
+
+
+@lru_cache(maxsize=512)
+def _select(name: str, choices: tuple, current: str) -> SafeString:
+    """Built once per name, choices (their labels in the active language) and selected value."""
     options = "".join(
-        f'<option value="{escape(value)}"{" selected" if value == current else ""}>{escape(label)}</option>'
-        for value, label in form.fields[name].choices
+        f'<option value="{escape(value)}"{" selected" if value == current else ""}>{escape(label)}</option>' for value, label in choices
     )
     return mark_safe(f'<select class="form-select" name="{escape(name)}" id="id_{escape(name)}">{options}</select>')
 
