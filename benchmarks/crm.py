@@ -87,6 +87,19 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
+def interleaved(funcs: list, runs: int) -> list[tuple[list[float], object]]:
+    """`timed` for several functions at once, one run of each in turn: on a shared machine a burst
+    of load then falls on all of them alike, and their ratios hold."""
+    samples = [[] for _ in funcs]
+    results = [func() for func in funcs]  # warm-up
+    for _ in range(runs):
+        for n, func in enumerate(funcs):
+            start = time.perf_counter()
+            results[n] = func()
+            samples[n].append(time.perf_counter() - start)
+    return list(zip(samples, results))
+
+
 def timed(func, runs: int) -> tuple[list[float], object]:
     func()  # warm-up
     samples, result = [], None
@@ -206,9 +219,7 @@ def run(args, leads, messages) -> None:
             docs = _newest(first_match, wanted=PER_PAGE + 1, residual_terms=words[1:], projection=projection)
             return [str(doc["_id"]) for doc in docs][:PER_PAGE]
 
-        view_samples, view_ids = timed(view, args.runs)
-        bare_samples, bare_ids = timed(bare, args.runs)
-        window_samples, window_ids = timed(windowed, args.runs)
+        (view_samples, view_ids), (bare_samples, bare_ids), (window_samples, window_ids) = interleaved([view, bare, windowed], args.runs)
         v50, v95 = percentiles(view_samples)
         b50, b95 = percentiles(bare_samples)
         w50, w95 = percentiles(window_samples)
