@@ -13,6 +13,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -60,7 +61,7 @@ class ThrottledModelBackend(ModelBackend):
         await sync_to_async(_check)(request, username, kwargs)
         return await super().aauthenticate(request, username=username, password=password, **kwargs)
 
-    def get_user(self, user_id):
+    def get_user(self, user_id) -> AbstractBaseUser | None:
         """ModelBackend's, read with one plain find: every request loads its user afresh (a
         deactivated account or a changed password, whose hash the session must match, counts at once)."""
         model = get_user_model()
