@@ -143,3 +143,47 @@ def test_a_batch_triages_its_new_messages_together_in_one_commit(db, mailbox_fac
         assert stored.intent and 0 < stored.intent_score <= 1
         assert Lead.objects.get(pk=message.lead_id).intent == stored.intent
     assert sorted(mailbox.received).count("team@maniva.test") == 3
+
+
+def _jobs_due_over(seconds: int, count: int, key: str = "due") -> list:
+    """`count` pending jobs due at distinct moments over the last `seconds`, oldest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contact.models import JobKind, LEASE_NONE
+
+    now = timezone.now().replace(microsecond=0)
+    jobs = [OutboxJob(kind=JobKind.EMAIL, key=f"{key}{i}", payload={"to": ["a@example.com"], "subject": "s", "template": "t"},
+                      run_after=now - timedelta(seconds=seconds) + timedelta(milliseconds=i * seconds * 1000 // count),
+                      created_at=now, locked_until=LEASE_NONE) for i in range(count)]
+    OutboxJob.objects.bulk_create(jobs)
+    return [job.pk for job in sorted(jobs, key=lambda job: job.run_after)]
+
+
+def test_claims_read_the_queue_window_by_window_and_still_oldest_first(db):
+    """A backlog spread over a minute, claimed ten at a time through 5 s windows from the floor:
+    every job once, in the order they fell due (issue 15: a claim over the whole backlog read it all)."""
+    from contact.outbox import _floor
+
+    _floor.forget()
+    expected = _jobs_due_over(60, 120)
+    claimed = []
+    while batch := jobs_claim(worker="w1", limit=10):
+        claimed += [job.pk for job in batch]
+    assert claimed == expected
+
+
+def test_a_job_below_the_floor_is_claimed_when_the_windows_run_dry(db):
+    """A job that falls due before the floor (a process whose clock runs behind enqueued it) is not
+    lost: once the windows above the floor hold nothing claimable, the claim reads the whole queue."""
+    from contact.outbox import _floor
+
+    _floor.forget()
+    later = _jobs_due_over(10, 5)
+    first = jobs_claim(worker="w1", limit=3)  # a whole-queue read: the floor is the oldest of these
+    assert [job.pk for job in first] == later[:3]
+    [behind] = _jobs_due_over(3600, 1, key="behind")
+    assert _floor.at > OutboxJob.objects.get(pk=behind).run_after
+    assert [job.pk for job in jobs_claim(worker="w1", limit=3)] == later[3:], "the windows above the floor first"
+    assert [job.pk for job in jobs_claim(worker="w1", limit=3)] == [behind], "then the whole queue"
