@@ -241,3 +241,17 @@ def test_a_limited_unsorted_find_reads_every_match(scratch):
     assert_still_quirky(explained["executionStats"]["totalDocsExamined"], quirky=20, correct=3,
                         retire="the common-word memo and the probe's guard in maniva_crm/selectors/inbox.py _newest (probe every filter)")
     assert len(list(scratch.lead.find({"s": "a"}).limit(3))) == 3
+
+
+def test_a_sorted_index_range_reads_every_match_before_the_first_batch(scratch):
+    """find({status, run_after <= now}).sort(run_after).limit(3) through the (status, run_after)
+    index: MongoDB walks the index in order and stops after 3 documents; SecantusDB fetches and sorts
+    all 20 matches first (an outbox claim read the whole due backlog: 14 ms at 300 pending jobs,
+    122 ms at 3,000). contact/outbox.py's claims read 5 s windows of run_after from a floor instead."""
+    scratch.job.insert_many([{"status": "pending", "run_after": n} for n in range(20)])
+    scratch.job.create_index([("status", 1), ("run_after", 1)])
+    explained = scratch.command({"explain": {"find": "job", "filter": {"status": "pending", "run_after": {"$lte": 100}},
+                                             "sort": {"run_after": 1}, "limit": 3}, "verbosity": "executionStats"})
+    assert_still_quirky(explained["executionStats"]["totalDocsExamined"], quirky=20, correct=3,
+                        retire="the claim floor and its windows in contact/outbox.py (_ClaimFloor): claim over the whole queue")
+    assert [doc["run_after"] for doc in scratch.job.find({"status": "pending"}).sort("run_after", 1).limit(3)] == [0, 1, 2]
