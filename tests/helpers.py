@@ -1,7 +1,11 @@
 """Helpers the tests share (test objects come from tests/factories.py, fixtures from conftest.py)."""
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
+from pymongo import monitoring
 
 # Rate-limit windows are fixed: aligned to multiples of their length since the epoch. A test that
 # counts hits in one window fails if a window boundary falls between its requests (with 600 s, once
@@ -27,3 +31,45 @@ class SocketController(Controller):
 
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
+
+
+class ThreadCommands(monitoring.CommandListener):
+    """The commands (name, command document) one thread sends while armed: arm() in that thread,
+    disarm() to stop and get them. Install it on the site's client with site_client_listening."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self.commands: list[tuple[str, dict]] = []
+
+    def arm(self) -> None:
+        self.thread, self.commands = threading.get_ident(), []
+
+    def disarm(self) -> list[tuple[str, dict]]:
+        self.thread = None
+        return self.commands
+
+    def started(self, event) -> None:
+        if threading.get_ident() == self.thread:
+            self.commands.append((event.command_name, event.command))
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+@contextmanager
+def site_client_listening(listener: monitoring.CommandListener) -> Iterator[monitoring.CommandListener]:
+    """The site's MongoClient made anew with `listener` (clients take listeners when they are made),
+    and made again without it afterwards."""
+    from django.db import connection
+
+    options = connection.settings_dict["OPTIONS"]
+    connection.close_pool()
+    connection.settings_dict["OPTIONS"] = {**options, "event_listeners": [listener]}
+    try:
+        yield listener
+    finally:
+        connection.settings_dict["OPTIONS"] = options
+        connection.close_pool()

@@ -1,67 +1,37 @@
 """What one accepted contact POST costs the database (issue 15), counted by a pymongo CommandListener
 on the site's own client against the suite's server, and the guarantees the cheap path keeps."""
-import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from pymongo import monitoring
 
 from contact import ratelimit
 from contact.leads import lead_collection, lead_intake, message_insert
 from contact.models import Lead, LeadStatus, Message, OutboxJob
 from contact.services import deliveries_sweep
 from tests.factories import form_data, make_message
-
-
-class Commands(monitoring.CommandListener):
-    """The commands this thread sends while armed, as "name collection"."""
-
-    def __init__(self) -> None:
-        self.thread: int | None = None
-        self.sent: list[str] = []
-
-    def arm(self) -> None:
-        self.thread, self.sent = threading.get_ident(), []
-
-    def started(self, event) -> None:
-        if threading.get_ident() == self.thread:
-            self.sent.append(f"{event.command_name} {event.command.get(event.command_name)}")
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
+from tests.helpers import ThreadCommands, site_client_listening
 
 
 @pytest.fixture
 def commands():
-    """The site's MongoClient made anew with a listener (clients take listeners when they are made)."""
-    listener = Commands()
-    options = connection.settings_dict["OPTIONS"]
-    connection.close_pool()
-    connection.settings_dict["OPTIONS"] = {**options, "event_listeners": [listener]}
-    try:
+    listener = ThreadCommands()
+    with site_client_listening(listener):
         yield listener
-    finally:
-        listener.thread = None
-        connection.settings_dict["OPTIONS"] = options
-        connection.close_pool()
 
 
-def _post(client, commands: Commands, **overrides) -> list[str]:
+def _post(client, commands: ThreadCommands, **overrides) -> list[str]:
+    """The commands the POST sent, as "name collection"."""
     data = form_data(**overrides)
     client.get("/contact/")  # the CSRF cookie, as a browser has it
     commands.arm()
     response = client.post("/contact/", data)
-    commands.thread = None
+    sent = commands.disarm()
     assert response.status_code == 302
-    return commands.sent
+    return [f"{name} {command.get(name)}" for name, command in sent]
 
 
 def test_an_accepted_post_makes_at_most_four_round_trips(client, db, commands):

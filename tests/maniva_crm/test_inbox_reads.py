@@ -1,60 +1,34 @@
 """What the inbox asks the database (issue 15), seen by a pymongo CommandListener on the site's own
 client against the suite's server. The embedded server reads every match of a find before it
 applies the limit, so a find without a narrow filter costs a pass over the leads."""
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from pymongo import monitoring
 
 from contact.leads import lead_collection
 from maniva_crm.selectors import inbox
 from maniva_crm.selectors.inbox import SORTS, InboxFilters, inbox_match, inbox_page
 from tests.factories import make_message
+from tests.helpers import ThreadCommands, site_client_listening
 
 pytestmark = pytest.mark.django_db
 
 
-class Finds(monitoring.CommandListener):
+class Finds(ThreadCommands):
     """The filters of the finds on the leads this thread sends while armed."""
 
-    def __init__(self) -> None:
-        self.thread: int | None = None
-        self.filters: list[dict] = []
-
-    def arm(self) -> None:
-        self.thread, self.filters = threading.get_ident(), []
-
     def disarm(self) -> list[dict]:
-        self.thread = None
-        return self.filters
-
-    def started(self, event) -> None:
-        if threading.get_ident() == self.thread and event.command_name == "find" and event.command["find"] == "contact_lead":
-            self.filters.append(event.command.get("filter", {}))
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
+        return [command.get("filter", {}) for name, command in super().disarm() if name == "find" and command["find"] == "contact_lead"]
 
 
 @pytest.fixture
 def finds():
-    listener = Finds()
-    options = connection.settings_dict["OPTIONS"]
-    connection.close_pool()
-    connection.settings_dict["OPTIONS"] = {**options, "event_listeners": [listener]}
     inbox._common_words.clear()
     try:
-        yield listener
+        with site_client_listening(Finds()) as listener:
+            yield listener
     finally:
-        listener.thread = None
         inbox._common_words.clear()
-        connection.settings_dict["OPTIONS"] = options
-        connection.close_pool()
 
 
 def _ids(page) -> list[str]:
