@@ -185,7 +185,8 @@ class _ClaimFloor:
     in tests/dbcompat), so a claim over the whole due backlog cost O(backlog): 14 ms at 300 pending
     jobs, 122 ms at 3,000. Claims read windows of run_after upward from the floor instead, and the
     whole queue again every RESCAN_SECONDS and whenever the windows found nothing, so a job below
-    the floor (enqueued by a process whose clock runs behind) waits at most that long."""
+    the floor (enqueued by a process whose clock runs behind, or committed just after a claim read
+    past its moment) waits at most that long."""
 
     WINDOW = timedelta(seconds=5)
     RESCAN_SECONDS = 30.0
