@@ -81,6 +81,23 @@ class RoundTrips(monitoring.CommandListener):
 ROUND_TRIPS = RoundTrips()
 
 
+def django_setup(uri: str) -> None:
+    """Django on `uri`, production settings for a test client, static files unhashed, migrated."""
+    os.environ.update(
+        MONGODB_URI=uri, DJANGO_DEBUG="false", DJANGO_HTTPS="false", DJANGO_ALLOWED_HOSTS="testserver",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnop"),
+        DJANGO_SETTINGS_MODULE="maniva_webapp.settings", LOG_LEVEL="WARNING",
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    call_command("migrate", verbosity=0)
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -122,20 +139,11 @@ def main() -> None:
         uri = args.uri
     else:
         process, uri, storage = start_server()
-    os.environ.update(
-        MONGODB_URI=uri, DJANGO_DEBUG="false", DJANGO_HTTPS="false", DJANGO_ALLOWED_HOSTS="testserver",
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnop"),
-        DJANGO_SETTINGS_MODULE="maniva_webapp.settings", LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     try:
-        call_command("migrate", verbosity=0)
+        django_setup(uri)
+        from django.core.management import call_command
+        from django.db import connection
+
         leads = connection.get_collection("contact_lead")
         messages = connection.get_collection("contact_message")
         if not args.uri:

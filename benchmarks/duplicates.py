@@ -19,7 +19,6 @@ lead_duplicates() alone; and a scan, what finding the same mailboxes costs witho
 (every lead's address read and normalised).
 """
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -31,24 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.crm import start_server, timed  # noqa: E402
+from benchmarks.crm import django_setup, start_server, timed  # noqa: E402
 from benchmarks.duplicates_sample import direct_pairs, labelled_sample, true_pairs  # noqa: E402
-
-
-def django_setup(uri: str) -> None:
-    os.environ.update(
-        MONGODB_URI=uri, DJANGO_DEBUG="false", DJANGO_HTTPS="false", DJANGO_ALLOWED_HOSTS="testserver",
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnop"),
-        DJANGO_SETTINGS_MODULE="maniva_webapp.settings", LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    call_command("migrate", verbosity=0)
 
 
 def load(records) -> dict[str, object]:
