@@ -1,7 +1,7 @@
 """Outbox benchmark (run by hand): jobs per second of one worker against a local SMTP sink, as a
 ratio to a bare smtplib loop sending the same mails, at 1,000 and at 100,000 done jobs stored.
 
-    .venv/bin/python benchmarks/outbox.py [--messages 150] [--sizes 1000,100000]
+    .venv/bin/python benchmarks/outbox.py [--messages 150] [--sizes 1000,100000] [--intent-in intake|worker]
 
 For each size: the outbox collection is topped up with done jobs (insert_many), `--messages`
 messages are stored the way the intake stores them (each enqueues a staff notification and a
@@ -36,18 +36,24 @@ from tests.dbserver import DatabaseServer, free_port  # noqa: E402
 
 
 class Commands(monitoring.CommandListener):
-    """Counts the commands this process sends while `on` (registered before any client exists)."""
+    """Counts the commands this process sends while `on` (registered before any client exists), and
+    their round-trip milliseconds by command and collection."""
 
     def __init__(self) -> None:
         self.on = False
         self.names: Counter = Counter()
+        self.millis: Counter = Counter()
+        self._targets: dict[int, str] = {}
 
     def started(self, event) -> None:
         if self.on:
             self.names[event.command_name] += 1
+            target = event.command.get(event.command_name)
+            self._targets[event.request_id] = f"{event.command_name} {target if isinstance(target, str) else ''}".strip()
 
     def succeeded(self, event) -> None:
-        pass
+        if (target := self._targets.pop(event.request_id, None)) is not None:
+            self.millis[target] += event.duration_micros / 1000
 
     def failed(self, event) -> None:
         pass
@@ -118,16 +124,35 @@ def done_ids(count: int) -> list:
     return [doc["_id"] for doc in collection.find({"status": "done", "locked_by": "seed"}, {"_id": 1}).limit(count)]
 
 
-def messages_store(count: int, offset: int) -> int:
-    """`count` messages stored as the intake stores them; returns the outbox jobs now pending."""
+def messages_store(count: int, offset: int, *, intent_in: str) -> int:
+    """`count` messages stored as the intake stores them, with the intent model's suggestion when
+    `intent_in` is "intake" (a web process holding a model) and without it ("worker": the worker
+    suggests, as before any web process has one); returns the outbox jobs now pending."""
+    import uuid
+
     from django.db import connection
+    from django.utils import timezone
 
+    from contact.meta import RequestMeta
     from contact.models import OutboxJob, OutboxStatus
-    from tests.factories import make_message
+    from contact.services import message_store
+    from contact.spam import SpamVerdict
+    from contact.triage import intent_at_hand
+    from tests.helpers import intent_model_at_hand
 
+    if intent_in == "intake":
+        intent_model_at_hand()
+    subject, text = "A new website", "We are a small bakery with two shops and would like online ordering."
     for n in range(count):
-        make_message(name=f"Visitor {offset + n}", email=f"v{offset + n}@bench.example", subject="A new website",
-                     message="We are a small bakery with two shops and would like online ordering.")
+        message_store(
+            kind="contact",
+            submission={"name": f"Visitor {offset + n}", "email": f"v{offset + n}@bench.example", "subject": subject, "message": text},
+            meta=RequestMeta(ip="203.0.113.9", user_agent="bench", country="PT"),
+            verdict=SpamVerdict(is_spam=False, score=0.1),
+            idempotency_key=uuid.uuid4().hex,
+            received_at=timezone.now(),
+            intent=intent_at_hand(subject=subject, message=text) if intent_in == "intake" else None,
+        )
     return connection.get_collection(OutboxJob._meta.db_table).count_documents({"status": OutboxStatus.PENDING.value})
 
 
@@ -136,6 +161,7 @@ def worker_rate(sink: Sink) -> tuple[float, int, float, Counter]:
 
     before = len(sink.envelopes)
     COMMANDS.names.clear()
+    COMMANDS.millis.clear()
     COMMANDS.on = True
     start = time.perf_counter()
     jobs = 0
@@ -248,6 +274,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=150, help="messages per size (two mails each)")
     parser.add_argument("--sizes", default="1000,100000", help="done jobs stored, comma-separated")
+    parser.add_argument("--intent-in", choices=["intake", "worker"], default="intake",
+                        help="where the messages' intent is suggested: at intake (a web process holding a model) or by the worker")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -265,7 +293,7 @@ def main() -> None:
         rates, costs = {}, {}
         for index, size in enumerate(sizes):
             done_jobs_fill(size)
-            pending = messages_store(args.messages, offset=index * args.messages)
+            pending = messages_store(args.messages, offset=index * args.messages, intent_in=args.intent_in)
             query_costs(repeat=10)  # warm-up: the server settles after the bulk seed before anything is timed
             connections = sink.connections
             first = len(sink.envelopes)
@@ -283,7 +311,8 @@ def main() -> None:
                   f"{'':>19}bare smtplib {bare:6.1f} mails/s; worker/bare {rate / bare:.2f} (target >= 0.5)\n"
                   f"{'':>19}bare smtplib building each mail (Django's email classes, no template, no database) {built:6.1f} mails/s; "
                   f"worker/that {rate / built:.2f}\n"
-                  f"{'':>19}bare smtplib + a lease and a completion update by _id per mail {floor:6.1f} mails/s; worker/that {rate / floor:.2f}")
+                  f"{'':>19}bare smtplib + a lease and a completion update by _id per mail {floor:6.1f} mails/s; worker/that {rate / floor:.2f}\n"
+                  f"{'':>19}round-trip ms per job: " + ", ".join(f"{target} {ms / jobs:.2f}" for target, ms in COMMANDS.millis.most_common()))
         (small_rate, _), (big_rate, _) = rates[sizes[0]], rates[sizes[-1]]
         print(f"jobs/s at {sizes[-1]:,} / at {sizes[0]:,} done jobs: x{big_rate / small_rate:.2f} (flat: ~1)")
         print(f"claim candidates' plan: {candidates_plan()}")

@@ -227,7 +227,7 @@ def lead_record_message(*, lead: Lead, message: Message) -> None:
     lead_collection().update_one({"_id": lead.pk}, update)
 
 
-def lead_intake_query(*, email: str, key: str, received_at: datetime, spam: bool) -> dict:
+def lead_intake_query(*, email: str, key: str, received_at: datetime, spam: bool, intent: str = "") -> dict:
     """lead_intake's upsert filter: the lead by email (index lead_email), in the common case only."""
     query: dict = {
         "email": email,
@@ -237,12 +237,14 @@ def lead_intake_query(*, email: str, key: str, received_at: datetime, spam: bool
     }
     if not spam:
         query["is_spam"] = False  # a message that is not spam clears a spam lead: the general path does that
+    if intent:
+        query["intent_set_at"] = None  # the model's suggestion never overrides the staff's intent
     return query
 
 
 def lead_intake(
     *, email: str, values: dict[str, str], received_at: datetime, spam: bool, kind: str, terms: list[str], subject: str, key: str,
-    review: bool = False,
+    review: bool = False, intent: str = "",
 ) -> ObjectId:
     """The lead of one form message: created or refreshed as lead_upsert does, and the message
     (idempotency key `key`, stored next) counted on it as lead_record_message does, once per key.
@@ -253,13 +255,14 @@ def lead_intake(
     exists and fails a condition makes the upsert collide with it on the unique email (E11000);
     then, or when two first messages race, the general path below reads it and decides (counting
     the key only if it is not already counted). A new lead's _id comes back from the upsert; an
-    existing lead's is one read by email through lead_email, projecting _id only."""
+    existing lead's is one read by email through lead_email, projecting _id only. A suggested
+    `intent` is set on the lead unless staff set its intent (such a lead takes the general path)."""
     collection = lead_collection()
     refreshed_keys, keys = _duplicate_keys(email=email, values=values)
     refresh = {**_intake_refresh(values), **refreshed_keys}
-    query = lead_intake_query(email=email, key=key, received_at=received_at, spam=spam)
+    query = lead_intake_query(email=email, key=key, received_at=received_at, spam=spam, intent=intent)
     update = {
-        "$set": {**refresh, "last_subject": subject[:200], **({"needs_review": True} if review else {})},
+        "$set": {**refresh, "last_subject": subject[:200], **({"needs_review": True} if review else {}), **({"intent": intent} if intent else {})},
         "$max": {"last_activity_at": received_at},
         "$inc": {"message_count": 1},
         "$addToSet": {
@@ -280,6 +283,8 @@ def lead_intake(
             record = _record_update(lead=lead, kind=kind, terms=terms, subject=subject, received_at=received_at, review=review)
             record["$push"] = {"intake_keys": {"$each": [key], "$slice": -INTAKE_KEYS_KEPT}}
             collection.update_one({"_id": lead.pk, "intake_keys": {"$ne": key}}, record)
+            if intent:
+                collection.update_one({"_id": lead.pk, "intent_set_at": None}, {"$set": {"intent": intent}})
         return lead.pk
     if result.upserted_id is not None:
         return result.upserted_id

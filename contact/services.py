@@ -45,6 +45,7 @@ from contact.outbox import jobs_forget, jobs_move, message_emails_enqueue, outbo
 from contact.search import search_terms
 from contact.spam import SpamVerdict, spam_verdict
 from contact.spool import spool_append
+from contact.triage import intent_at_hand
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +87,16 @@ def deliveries_enqueue(*, message: Message) -> None:
     message_emails_enqueue(message=message, lead_id=message.lead_id)
 
 
-def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime) -> SubmitResult:
+def message_store(
+    *, kind: str, submission: dict, meta: RequestMeta, verdict: SpamVerdict, idempotency_key: str, received_at: datetime,
+    intent: tuple[str, float] | None = None,
+) -> SubmitResult:
     """Store one accepted submission (idempotent by key), then enqueue its deliveries.
 
     Three writes: the lead (created or refreshed, the message counted on it once per key: one
     upsert, see lead_intake), the message (durable before anything is enqueued), its two outbox
-    jobs in one insert."""
+    jobs in one insert. An `intent` suggested at intake (contact.triage.intent_at_hand) rides on the
+    lead's upsert and the message's insert: the worker then has no intent to write."""
     fields = message_fields(submission)
     known = {**submission, "country": meta.country}
     terms = search_terms(submission["name"], submission["email"], submission.get("company", ""), submission["subject"], submission["message"])
@@ -105,6 +110,7 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
         subject=submission["subject"],
         key=idempotency_key,
         review=verdict.review,
+        intent=intent[0] if intent else "",
     )
     try:
         message = message_insert(
@@ -124,6 +130,7 @@ def message_store(*, kind: str, submission: dict, meta: RequestMeta, verdict: Sp
             spam_review=verdict.review,
             idempotency_key=idempotency_key,
             search_terms=terms,
+            **({"intent": intent[0], "intent_score": intent[1]} if intent else {}),
             **fields,
         )
     except IntegrityError:  # the same form posted twice at once: the other request stored it
@@ -142,8 +149,10 @@ def message_submit(*, kind: str = FormKind.CONTACT, submission: dict, meta: Requ
     verdict = spam_verdict(submission=submission, honeypot=honeypot, form_ts=form_ts)
     try:
         rate_limits_check(meta=meta, email=submission["email"], token=idempotency_key)
+        intent = None if verdict.is_spam else intent_at_hand(subject=submission["subject"], message=submission["message"])
         return message_store(
-            kind=kind, submission=submission, meta=meta, verdict=verdict, idempotency_key=idempotency_key, received_at=received_at
+            kind=kind, submission=submission, meta=meta, verdict=verdict, idempotency_key=idempotency_key, received_at=received_at,
+            intent=intent,
         )
     except (DatabaseError, PyMongoError) as exc:
         if not _database_unreachable(exc):

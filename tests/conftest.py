@@ -35,6 +35,17 @@ def db_server():
 
 
 @pytest.fixture(autouse=True)
+def no_intent_model_held():
+    """Each test's database has its own models: none held in memory from an earlier test (the request
+    path would suggest with it)."""
+    from analytics.intent_scoring import saved_intent_model
+
+    yield
+    saved_intent_model.settle(timeout=60)
+    saved_intent_model.forget()
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits(request) -> None:
     local_reset()  # the per-process limits used while the database is unreachable
     if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):

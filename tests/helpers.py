@@ -73,3 +73,14 @@ def site_client_listening(listener: monitoring.CommandListener) -> Iterator[moni
     finally:
         connection.settings_dict["OPTIONS"] = options
         connection.close_pool()
+
+
+def intent_model_at_hand() -> None:
+    """As a web process that served a first message a moment ago: a model trained and stored (the
+    worker's part), then loaded in the background by the request path's scorer."""
+    from analytics.intent_scoring import saved_intent_model
+
+    saved_intent_model.current()
+    saved_intent_model.forget()
+    assert saved_intent_model.suggest_at_hand("Hello") is None  # nothing held: no wait, no read in this thread
+    assert saved_intent_model.settle(timeout=60)

@@ -13,7 +13,7 @@ from contact.leads import lead_collection, lead_intake, message_insert
 from contact.models import Lead, LeadStatus, Message, OutboxJob
 from contact.services import deliveries_sweep
 from tests.factories import form_data, make_message
-from tests.helpers import ThreadCommands, site_client_listening
+from tests.helpers import ThreadCommands, intent_model_at_hand, site_client_listening
 
 
 @pytest.fixture
@@ -44,6 +44,19 @@ def test_an_accepted_post_makes_at_most_four_round_trips(client, db, commands):
     lead = Lead.objects.get()
     assert message.lead_id == lead.pk and lead.message_count == 1 and lead.kinds == ["contact"]
     assert sorted(OutboxJob.objects.values_list("key", flat=True)) == [f"staff_email:{message.pk}", f"visitor_email:{message.pk}"]
+
+
+def test_with_an_intent_model_at_hand_the_post_stores_its_suggestion_in_the_same_round_trips(client, db, commands):
+    """The suggestion rides on the lead's upsert and the message's insert: no write of its own, here or in the worker."""
+    intent_model_at_hand()
+    sent = _post(client, commands, email="olive@example.com", subject="Online shop",
+                 message="We want to sell our olive oil online with a proper shop and delivery.")
+    assert Counter(sent) == {
+        "update contact_ratelimit": 1, "update contact_lead": 1, "insert contact_message": 1, "insert contact_outboxjob": 1,
+    }, sent
+    message, lead = Message.objects.get(), Lead.objects.get()
+    assert message.intent == lead.intent == "project:web-design-development" and 0 < message.intent_score <= 1
+    assert lead.intent_set_at is None
 
 
 def test_a_returning_visitor_costs_one_more_read_for_the_lead_id(client, db, commands):

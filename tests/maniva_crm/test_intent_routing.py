@@ -17,20 +17,14 @@ from maniva_crm.models import AuditAction, AuditEntry, RoutingRule, RoutingStrat
 from maniva_crm.routing import lead_route
 from maniva_crm.selectors import InboxFilters, inbox_page
 from tests.factories import make_message, make_user
+from tests.helpers import ThreadCommands, intent_model_at_hand, site_client_listening
 
 pytestmark = pytest.mark.django_db
 JOBS = "project:web-design-development"
 
 
-@pytest.fixture(autouse=True)
-def fresh_intent_model():
-    """The worker's scorer keeps its model for a minute; each test starts from its own database."""
-    saved_intent_model.forget()
-    yield
-    saved_intent_model.forget()
-
-
-def submit(*, email: str, subject: str, message: str, kind: str = "contact", country: str = "PT", locale: str = "") -> Message:
+def submit(*, email: str, subject: str, message: str, kind: str = "contact", country: str = "PT", locale: str = "",
+           intent: tuple[str, float] | None = None) -> Message:
     result = message_store(
         kind=kind,
         submission={"name": email.split("@")[0].title(), "email": email, "subject": subject, "message": message},
@@ -38,6 +32,7 @@ def submit(*, email: str, subject: str, message: str, kind: str = "contact", cou
         verdict=SpamVerdict(is_spam=False, score=0.1),
         idempotency_key=uuid.uuid4().hex,
         received_at=timezone.now(),
+        intent=intent,
     )
     return result.message
 
@@ -50,7 +45,7 @@ def rule(name: str, strategy: str, *, user=None, position: int | None = None, **
 def test_the_worker_suggests_an_intent_before_the_staff_mail_and_the_mail_names_it(roles, smtp_server, settings):
     settings.CONTACT_NOTIFY_EMAILS = ["team@maniva.test"]
     message = submit(email="rita@olive.test", subject="Online shop", message="We want to sell our olive oil online with a proper shop and delivery.")
-    assert Message.objects.get(pk=message.pk).intent == ""  # nothing on the request path
+    assert Message.objects.get(pk=message.pk).intent == ""  # no model at hand at intake
 
     jobs_run_due(worker="w")
 
@@ -91,6 +86,54 @@ def test_a_staff_correction_sticks_is_audited_labels_the_messages_and_the_worker
     submit(email="p0@pod.test", subject="New shop", message="We also want a new online shop with a product catalogue.")
     jobs_run_due(worker="w")
     assert Lead.objects.get(pk=leads[0].pk).intent == "other"
+
+
+def submit_at_intake(*, email: str, subject: str, message: str) -> Message:
+    """As the form's POST: with the suggestion of the model at hand, if any."""
+    from contact.triage import intent_at_hand
+
+    return submit(email=email, subject=subject, message=message, intent=intent_at_hand(subject=subject, message=message))
+
+
+def test_a_suggestion_made_at_intake_is_not_written_again_by_the_worker(roles, smtp_server, settings):
+    settings.CONTACT_NOTIFY_EMAILS = ["team@maniva.test"]
+    intent_model_at_hand()
+    message = submit_at_intake(email="rita@olive.test", subject="Online shop", message="We want to sell our olive oil online with a proper shop and delivery.")
+    stored = Message.objects.get(pk=message.pk)
+    assert stored.intent == Lead.objects.get(pk=message.lead_id).intent == JOBS
+
+    listener = ThreadCommands()
+    with site_client_listening(listener):
+        listener.arm()
+        jobs_run_due(worker="w")
+        sent = listener.disarm()
+    assert not [name for name, command in sent if name == "update" and command["update"] in ("contact_message", "contact_lead")], sent
+    assert Message.objects.get(pk=message.pk).intent_score == stored.intent_score
+    staff_mail = next(m for m in smtp_server.wait_for(2) if m["X-Envelope-To"] == "team@maniva.test")
+    assert f"Intent:  {JOBS} (suggested)" in staff_mail.get_payload()[0].get_payload(decode=True).decode()
+
+
+def test_a_suggestion_made_at_intake_leaves_the_staff_intent_alone(sales):
+    lead = submit(email="p0@pod.test", subject="Podcast", message="We need a podcast edited every week").lead
+    services.lead_intent_set(lead=Lead.objects.get(pk=lead.pk), intent="other", actor=sales)
+    intent_model_at_hand()
+    later = submit_at_intake(email="p0@pod.test", subject="New shop", message="We also want a new online shop with a product catalogue.")
+    lead = Lead.objects.get(pk=lead.pk)
+    assert (Message.objects.get(pk=later.pk).intent, lead.intent, lead.message_count) == (JOBS, "other", 2)
+
+
+def test_the_request_paths_model_is_dropped_once_every_stored_model_is_deleted(db, monkeypatch):
+    """An erasure deletes the models (one may have learned from the person): the web process lets go of its copy at its next check."""
+    from analytics import intent_scoring
+    from analytics.intent import intent_models_forget
+
+    intent_model_at_hand()
+    assert saved_intent_model.suggest_at_hand("Online shop\nWe want to sell online.") is not None
+    intent_models_forget()
+    monkeypatch.setattr(intent_scoring, "REFRESH_SECONDS", 0.0)  # as a minute passing
+    saved_intent_model.suggest_at_hand("Hello")
+    assert saved_intent_model.settle(timeout=60)
+    assert saved_intent_model.suggest_at_hand("Online shop\nWe want to sell online.") is None
 
 
 def test_an_unknown_intent_is_refused(sales):
