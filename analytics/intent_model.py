@@ -63,7 +63,9 @@ def train(examples: Sequence[Example], *, seed: int = 0) -> Pipeline:
 
 def predict(model: Pipeline, texts: Sequence[str]) -> list[tuple[str, float]]:
     """(intent, probability) per text; equal probabilities go to the intent first in sorted order."""
-    probabilities = model.predict_proba(list(texts))
+    from analytics.lean_predict import predict_proba
+
+    probabilities = predict_proba(model, texts)
     classes = model.classes_  # sorted by scikit-learn
     best = np.argmax(probabilities, axis=1)  # the first maximum: a tie never depends on luck
     return [(str(classes[i]), round(float(row[i]), 4)) for i, row in zip(best, probabilities)]

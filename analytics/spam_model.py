@@ -257,4 +257,6 @@ def model_bytes(model: Pipeline, *, info: dict) -> bytes:
 
 
 def spam_probabilities(model: Pipeline, texts: Sequence[str]) -> np.ndarray:
-    return model.predict_proba(list(texts))[:, 1]
+    from analytics.lean_predict import predict_proba
+
+    return predict_proba(model, texts)[:, 1]
