@@ -5,6 +5,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -39,6 +40,20 @@ def jobs_run_due(*, worker: str, limit: int = 1000, batch: int = BATCH) -> int:
     return attempted
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def jobs_run_due_threads(*, worker: str, threads: int) -> int:
+    """jobs_run_due in `threads` threads at once: while one waits on the database's journal or on
+    the SMTP server, another renders and sends. Each claims under a name of its own, since a lease
+    names its holder (two claimers of one name could each take the other's fresh lease for theirs)."""
+    if threads <= 1:
+        return jobs_run_due(worker=worker)
+    pool = _pools.get(threads) or _pools.setdefault(threads, ThreadPoolExecutor(threads, thread_name_prefix="outbox"))
+    runs = [pool.submit(jobs_run_due, worker=f"{worker}/{n}") for n in range(threads)]
+    return sum(run.result() for run in runs)
+
+
 def _batch_run(jobs: list) -> int:
     """Run one claimed batch in order. Past half the lease (slow SMTP), the rest is given back
     rather than run under a lease that may run out, which would let another worker send it too."""
@@ -63,7 +78,7 @@ SWEEP_EVERY_SECONDS = 60
 SPAM_RETRAIN_HOOK = "analytics.retrain.retrain_when_due"  # by name: contact does not import analytics
 
 
-def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True) -> int:
+def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True, threads: int = 1) -> int:
     """One pass of the worker; database outages are logged and survived.
 
     The sweep for stranded messages scans recent messages, so the loop runs it once a minute,
@@ -77,13 +92,13 @@ def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True) -> int
             deliveries_sweep()
         if mailbox and (account := imap_account()) is not None:
             mailbox_poll(account=account, holder=worker)  # logs and survives its own failures
-        return jobs_run_due(worker=worker)
+        return jobs_run_due_threads(worker=worker, threads=threads)
     except (DatabaseError, PyMongoError) as exc:
         logger.warning("database unavailable, will retry: %s", exc)
         return 0
 
 
-def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
+def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool], threads: int = 1) -> None:
     last_sweep = last_mailbox = last_retrain_check = float("-inf")
     while not should_stop():
         if time.monotonic() - last_retrain_check >= settings.SPAM_RETRAIN_CHECK_SECONDS:
@@ -96,7 +111,7 @@ def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], b
         if mailbox:
             last_mailbox = time.monotonic()
         try:
-            attempted = worker_tick(worker=worker, sweep=sweep, mailbox=mailbox)
+            attempted = worker_tick(worker=worker, sweep=sweep, mailbox=mailbox, threads=threads)
         except Exception:  # a bug in one pass must not stop the deliveries of the next
             logger.exception("worker pass failed")
             attempted = 0

@@ -1,6 +1,6 @@
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from contact.worker import worker_loop, worker_name, worker_tick
 
@@ -11,15 +11,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="Run one pass over due work and exit.")
         parser.add_argument("--poll", type=float, default=1.0, help="Seconds to wait when idle (default 1).")
+        parser.add_argument(
+            "--threads", type=int, default=2,
+            help="Threads running due jobs at once: one sends while another waits on the database (default 2).",
+        )
 
-    def handle(self, *args, once: bool, poll: float, **options) -> None:
+    def handle(self, *args, once: bool, poll: float, threads: int, **options) -> None:
+        if threads < 1:
+            raise CommandError("--threads must be at least 1")
         name = worker_name()
         if once:
-            self.stdout.write(f"{worker_tick(worker=name)} job(s) attempted")
+            self.stdout.write(f"{worker_tick(worker=name, threads=threads)} job(s) attempted")
             return
         stopping = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
         self.stdout.write(f"worker {name} started")
-        worker_loop(worker=name, poll_seconds=poll, should_stop=lambda: bool(stopping))
+        worker_loop(worker=name, poll_seconds=poll, should_stop=lambda: bool(stopping), threads=threads)
         self.stdout.write(f"worker {name} stopped")
