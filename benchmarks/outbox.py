@@ -1,7 +1,7 @@
 """Outbox benchmark (run by hand): jobs per second of one worker against a local SMTP sink, as a
 ratio to a bare smtplib loop sending the same mails, at 1,000 and at 100,000 done jobs stored.
 
-    .venv/bin/python benchmarks/outbox.py [--messages 150] [--sizes 1000,100000] [--intent-in intake|worker]
+    .venv/bin/python benchmarks/outbox.py [--messages 150] [--sizes 1000,100000] [--intent-in intake|worker] [--threads 1]
 
 For each size: the outbox collection is topped up with done jobs (insert_many), `--messages`
 messages are stored the way the intake stores them (each enqueues a staff notification and a
@@ -156,8 +156,8 @@ def messages_store(count: int, offset: int, *, intent_in: str) -> int:
     return connection.get_collection(OutboxJob._meta.db_table).count_documents({"status": OutboxStatus.PENDING.value})
 
 
-def worker_rate(sink: Sink) -> tuple[float, int, float, Counter]:
-    from contact.worker import jobs_run_due
+def worker_rate(sink: Sink, threads: int) -> tuple[float, int, float, Counter]:
+    from contact.worker import jobs_run_due_threads
 
     before = len(sink.envelopes)
     COMMANDS.names.clear()
@@ -165,7 +165,7 @@ def worker_rate(sink: Sink) -> tuple[float, int, float, Counter]:
     COMMANDS.on = True
     start = time.perf_counter()
     jobs = 0
-    while (ran := jobs_run_due(worker="bench")) > 0:
+    while (ran := jobs_run_due_threads(worker="bench", threads=threads)) > 0:
         jobs += ran
     seconds = time.perf_counter() - start
     COMMANDS.on = False
@@ -274,6 +274,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=150, help="messages per size (two mails each)")
     parser.add_argument("--sizes", default="1000,100000", help="done jobs stored, comma-separated")
+    parser.add_argument("--threads", type=int, default=1, help="threads of the worker running due jobs (run_worker's default is 2)")
     parser.add_argument("--intent-in", choices=["intake", "worker"], default="intake",
                         help="where the messages' intent is suggested: at intake (a web process holding a model) or by the worker")
     args = parser.parse_args()
@@ -297,7 +298,7 @@ def main() -> None:
             query_costs(repeat=10)  # warm-up: the server settles after the bulk seed before anything is timed
             connections = sink.connections
             first = len(sink.envelopes)
-            rate, jobs, seconds, names = worker_rate(sink)
+            rate, jobs, seconds, names = worker_rate(sink, args.threads)
             connections = sink.connections - connections
             sent = sink.envelopes[first:first + jobs]  # the bare loops' own mails land in the sink too
             bare = statistics.median(bare_rate(port, sent) for _ in range(3))

@@ -187,3 +187,14 @@ def test_a_job_below_the_floor_is_claimed_when_the_windows_run_dry(db):
     assert _floor.at > OutboxJob.objects.get(pk=behind).run_after
     assert [job.pk for job in jobs_claim(worker="w1", limit=3)] == later[3:], "the windows above the floor first"
     assert [job.pk for job in jobs_claim(worker="w1", limit=3)] == [behind], "then the whole queue"
+
+
+def test_threads_share_a_backlog_each_job_sent_once_under_the_threads_own_names(db, mailbox_factory):
+    from contact.worker import jobs_run_due_threads
+
+    mailbox = mailbox_factory()
+    _enqueue(45)
+    assert jobs_run_due_threads(worker="w", threads=2) == 45
+    assert Counter(mailbox.received) == Counter({f"b{i}@example.com": 1 for i in range(45)})
+    assert list(OutboxJob.objects.values_list("status", "attempts").distinct()) == [(OutboxStatus.DONE, 1)]
+    assert set(OutboxJob.objects.values_list("locked_by", flat=True)) <= {"w/0", "w/1"}
