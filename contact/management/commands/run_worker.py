@@ -1,3 +1,4 @@
+import os
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,10 +16,16 @@ class Command(BaseCommand):
             "--threads", type=int, default=2,
             help="Threads running due jobs at once: one sends while another waits on the database (default 2).",
         )
+        parser.add_argument(
+            "--nice", type=int, default=5,
+            help="Niceness added to the process: on a busy machine the web processes' pages get the CPU first (default 5, as run_web's app process).",
+        )
 
-    def handle(self, *args, once: bool, poll: float, threads: int, **options) -> None:
+    def handle(self, *args, once: bool, poll: float, threads: int, nice: int, **options) -> None:
         if threads < 1:
             raise CommandError("--threads must be at least 1")
+        if nice and not once:
+            os.nice(nice)
         name = worker_name()
         if once:
             self.stdout.write(f"{worker_tick(worker=name, threads=threads)} job(s) attempted")
