@@ -40,18 +40,17 @@ def jobs_run_due(*, worker: str, limit: int = 1000, batch: int = BATCH) -> int:
     return attempted
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-
-
 def jobs_run_due_threads(*, worker: str, threads: int) -> int:
     """jobs_run_due in `threads` threads at once: while one waits on the database's journal or on
     the SMTP server, another renders and sends. Each claims under a name of its own, since a lease
     names its holder (two claimers of one name could each take the other's fresh lease for theirs)."""
     if threads <= 1:
         return jobs_run_due(worker=worker)
-    pool = _pools.get(threads) or _pools.setdefault(threads, ThreadPoolExecutor(threads, thread_name_prefix="outbox"))
-    runs = [pool.submit(jobs_run_due, worker=f"{worker}/{n}") for n in range(threads)]
-    return sum(run.result() for run in runs)
+    # Fresh threads each pass: a thread's database connection lives as long as it does, and one
+    # kept from an earlier pass would hold a client closed since (tests reset it).
+    with ThreadPoolExecutor(threads, thread_name_prefix="outbox") as pool:
+        runs = [pool.submit(jobs_run_due, worker=f"{worker}/{n}") for n in range(threads)]
+        return sum(run.result() for run in runs)
 
 
 def _batch_run(jobs: list) -> int:

@@ -198,3 +198,10 @@ def test_threads_share_a_backlog_each_job_sent_once_under_the_threads_own_names(
     assert Counter(mailbox.received) == Counter({f"b{i}@example.com": 1 for i in range(45)})
     assert list(OutboxJob.objects.values_list("status", "attempts").distinct()) == [(OutboxStatus.DONE, 1)]
     assert set(OutboxJob.objects.values_list("locked_by", flat=True)) <= {"w/0", "w/1"}
+
+
+def test_run_worker_refuses_fewer_than_one_thread(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--threads must be at least 1"):
+        call_command("run_worker", "--once", "--threads", "0")
