@@ -86,12 +86,14 @@ class SavedIntentModel:
     def _load_newest(self) -> None:
         try:
             record = intent.intent_model_latest()
+            if record is not None and record.get("intents") != sorted(intent.intent_labels()):
+                record = None  # trained for other services (a deploy changed them): the worker retrains
             model = None
             if record is not None and record["_id"] != self._record_id:
                 model = intent.intent_model_load(record["_id"])
             with self._lock:
                 self._checked = time.monotonic()
-                if record is None:  # none trained yet, or every model deleted (an erasure): drop the one held
+                if record is None:  # none trained yet, none for today's services, or all deleted (an erasure): drop any held
                     self._model, self._record_id = None, None
                     self._checked += EMPTY_RECHECK_SECONDS - REFRESH_SECONDS
                 elif model is not None:

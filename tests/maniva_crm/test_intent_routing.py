@@ -136,6 +136,20 @@ def test_the_request_paths_model_is_dropped_once_every_stored_model_is_deleted(d
     assert saved_intent_model.suggest_at_hand("Online shop\nWe want to sell online.") is None
 
 
+def test_the_request_path_suggests_nothing_from_a_model_trained_for_other_services(db, monkeypatch):
+    """After a deploy renamed a service, a stored model would suggest the old intent: the web process
+    waits for the worker's retrain instead."""
+    from analytics import intent, intent_scoring
+
+    intent_model_at_hand()
+    renamed = {**intent.intent_labels(), "project:a-new-service": "New project: A new service"}
+    monkeypatch.setattr(intent, "intent_labels", lambda: renamed)
+    monkeypatch.setattr(intent_scoring, "REFRESH_SECONDS", 0.0)  # as a minute passing
+    saved_intent_model.suggest_at_hand("Hello")
+    assert saved_intent_model.settle(timeout=60)
+    assert saved_intent_model.suggest_at_hand("Online shop\nWe want to sell online.") is None
+
+
 def test_an_unknown_intent_is_refused(sales):
     lead = make_message().lead
     with pytest.raises(ValueError):
