@@ -26,6 +26,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from contact.lead_counts import PENDING as STATUS_MOVED, lead_counts_settle, lead_delete
+from contact.lead_ids import lead_id_known, lead_id_learn
 from contact.dupkeys import lead_keys, text_bands
 from contact.models import Direction, Lead, LeadStatus, Message
 from contact.search import search_terms
@@ -255,7 +256,8 @@ def lead_intake(
     exists and fails a condition makes the upsert collide with it on the unique email (E11000);
     then, or when two first messages race, the general path below reads it and decides (counting
     the key only if it is not already counted). A new lead's _id comes back from the upsert; an
-    existing lead's is one read by email through lead_email, projecting _id only. A suggested
+    existing lead's is one read by email through lead_email, projecting _id only, unless this
+    process remembers it (contact.lead_ids): then the update names it and needs no read. A suggested
     `intent` is set on the lead unless staff set its intent (such a lead takes the general path)."""
     collection = lead_collection()
     refreshed_keys, keys = _duplicate_keys(email=email, values=values)
@@ -275,6 +277,8 @@ def lead_intake(
     on_insert = lead_document(email=email, created_at=received_at, last_activity_at=received_at, **spam_changes(status=LeadStatus.NEW, spam=spam))
     on_insert.update(keys)
     update["$setOnInsert"] = {column: value for column, value in on_insert.items() if column not in touched}
+    if (known := lead_id_known(email)) is not None and collection.update_one({"_id": known, **query}, update).matched_count:
+        return known  # a returning visitor this process has seen: no read for the _id (contact.lead_ids)
     try:
         result = collection.update_one(query, update, upsert=True)
     except DuplicateKeyError:
@@ -285,10 +289,11 @@ def lead_intake(
             collection.update_one({"_id": lead.pk, "intake_keys": {"$ne": key}}, record)
             if intent:
                 collection.update_one({"_id": lead.pk, "intent_set_at": None}, {"$set": {"intent": intent}})
+        lead_id_learn(email, lead.pk)
         return lead.pk
-    if result.upserted_id is not None:
-        return result.upserted_id
-    return collection.find_one({"email": email}, {"_id": 1})["_id"]
+    lead_id = result.upserted_id if result.upserted_id is not None else collection.find_one({"email": email}, {"_id": 1})["_id"]
+    lead_id_learn(email, lead_id)
+    return lead_id
 
 
 def lead_reindex(*, lead: Lead) -> None:

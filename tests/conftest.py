@@ -46,6 +46,16 @@ def no_intent_model_held():
 
 
 @pytest.fixture(autouse=True)
+def no_lead_ids_remembered():
+    """The intake's memory of addresses (contact.lead_ids) belongs to the test that made it."""
+    from contact.lead_ids import lead_ids_forget
+
+    lead_ids_forget()
+    yield
+    lead_ids_forget()
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits(request) -> None:
     local_reset()  # the per-process limits used while the database is unreachable
     if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
