@@ -1,8 +1,9 @@
 """CRM inbox benchmark: server time of the inbox against the bare pymongo query on the same server.
 
-    .venv/bin/python benchmarks/crm.py [--messages 100000] [--runs 20] [--uri mongodb://…/db]
+    .venv/bin/python benchmarks/crm.py [--messages 100000] [--sessions 10000] [--runs 20] [--uri mongodb://…/db]
 
-Starts its own SecantusDB daemon (unless --uri), migrates, seeds with `seed_demo`, logs in a
+Starts its own SecantusDB daemon (unless --uri), migrates, seeds with `seed_demo` and other
+browsers' live sessions (every CRM request reads its own session by key among them), logs in a
 Sales user with Django's test client and times, per case, the whole view (request → rendered
 page, in process) and the bare pymongo query that returns the same lead ids. It also times a
 full-scan case-insensitive $regex over the messages, which search must beat 10×, and the counts
@@ -130,6 +131,7 @@ def timed(func, runs: int) -> tuple[list[float], object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=10_000, help="other live sessions stored")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--uri", help="use this (already seeded) database instead of starting one")
     args = parser.parse_args()
@@ -150,12 +152,32 @@ def main() -> None:
             start = time.perf_counter()
             call_command("seed_demo", messages=args.messages)
             print(f"seeded {messages.count_documents({})} messages / {leads.count_documents({})} leads in {time.perf_counter() - start:.0f} s")
+            sessions_seed(args.sessions)
         run(args, leads, messages)
     finally:
         if process:
             process.terminate()
             process.wait(timeout=30)
             shutil.rmtree(storage, ignore_errors=True)
+
+
+def sessions_seed(count: int) -> None:
+    """Other browsers' sessions, live for a day, stored as Django stores them."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+    from django.utils import timezone
+
+    expire = timezone.now() + timedelta(days=1)
+    data = SessionStore().encode({"_auth_user_id": "0" * 24})
+    sessions = connection.get_collection("django_session")
+    for start in range(0, count, 5000):
+        sessions.insert_many([
+            {"session_key": f"bench{n:035d}", "session_data": data, "expire_date": expire}
+            for n in range(start, min(count, start + 5000))
+        ])
+    print(f"{sessions.count_documents({})} sessions stored")
 
 
 def run(args, leads, messages) -> None:

@@ -94,6 +94,7 @@ MIGRATION_MODULES = {
     "admin": "mongo_migrations.admin",
     "auth": "mongo_migrations.auth",
     "contenttypes": "mongo_migrations.contenttypes",
+    "sessions": "mongo_migrations.sessions",  # Django's, and a plain index for the lookup by key
 }
 
 SESSION_ENGINE = "maniva_webapp.sessions"  # the database engine, read with one plain find

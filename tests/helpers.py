@@ -84,3 +84,20 @@ def intent_model_at_hand() -> None:
     saved_intent_model.forget()
     assert saved_intent_model.suggest_at_hand("Hello") is None  # nothing held: no wait, no read in this thread
     assert saved_intent_model.settle(timeout=60)
+
+
+def plan_stages(explained: dict) -> list[str]:
+    plan, stages = explained["queryPlanner"]["winningPlan"], []
+    while plan:
+        stages.append(plan.get("stage"))
+        plan = plan.get("inputStage")
+    return stages
+
+
+def index_names(explained: dict) -> list[str]:
+    plan, names = explained["queryPlanner"]["winningPlan"], []
+    while plan:
+        if plan.get("indexName"):
+            names.append(plan["indexName"])
+        plan = plan.get("inputStage")
+    return names

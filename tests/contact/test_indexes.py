@@ -9,23 +9,7 @@ from django.utils import timezone
 
 from contact.leads import lead_collection, lead_document, message_collection
 from contact.models import LEASE_NONE, JobKind, OutboxJob, OutboxStatus
-
-
-def plan_stages(explained: dict) -> list[str]:
-    plan, stages = explained["queryPlanner"]["winningPlan"], []
-    while plan:
-        stages.append(plan.get("stage"))
-        plan = plan.get("inputStage")
-    return stages
-
-
-def index_names(explained: dict) -> list[str]:
-    plan, names = explained["queryPlanner"]["winningPlan"], []
-    while plan:
-        if plan.get("indexName"):
-            names.append(plan["indexName"])
-        plan = plan.get("inputStage")
-    return names
+from tests.helpers import index_names, plan_stages
 
 
 def test_the_lead_upsert_by_email_uses_the_plain_email_index(db):

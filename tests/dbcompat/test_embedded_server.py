@@ -177,12 +177,14 @@ def _plan_stages(collection: Collection, query: dict) -> list[str]:
 def test_a_partial_index_is_not_used_even_by_a_query_matching_its_filter(scratch):
     """django-mongodb-backend makes a nullable unique field's index partial ({"$type": "string"});
     MongoDB uses it for {"f": x, "f": {"$type": "string"}}, SecantusDB scans. The project keeps a
-    plain index beside (contact.Message's message_mail_id for mail_message_id)."""
+    plain index beside (contact.Message's message_mail_id for mail_message_id, session_key_lookup for
+    Django's sessions)."""
     scratch.msg.insert_many([{"mail": None}, {"mail": None}, {"mail": "a@b"}])
     scratch.msg.create_index([("mail", 1)], name="partial", unique=True, partialFilterExpression={"mail": {"$type": "string"}})
     quirky = _plan_stages(scratch.msg, {"mail": {"$eq": "a@b", "$type": "string"}})
     assert_still_quirky(quirky, quirky=["COLLSCAN"], correct=["FETCH", "IXSCAN"],
-                        retire="the plain index message_mail_id (contact/models.py Message.Meta.indexes)")
+                        retire="the plain indexes message_mail_id (contact/models.py Message.Meta.indexes) and "
+                               "session_key_lookup (mongo_migrations/sessions/0002)")
     scratch.msg.create_index([("mail", 1)], name="plain")
     assert _plan_stages(scratch.msg, {"mail": "a@b"}) == ["FETCH", "IXSCAN"]
 
@@ -219,12 +221,16 @@ def test_explain_reports_a_scan_for_an_indexed_equality_with_residual_conditions
     false}}): MongoDB's explain shows the index, the rest filtered on FETCH; SecantusDB's explain
     says COLLSCAN, yet it runs such a filter through the index (the contact POST's conditional
     upserts stay flat from 300 to 30,000 leads in benchmarks/intake.py, where a scan costs seconds)."""
-    scratch.lead.insert_many([{"email": f"e{n}@x", "is_spam": False} for n in range(5)])
+    scratch.lead.insert_many([{"email": f"e{n}@x", "is_spam": False, "expires": n} for n in range(5)])
     scratch.lead.create_index([("email", 1)])
     assert_still_quirky(_plan_stages(scratch.lead, {"email": "e1@x", "is_spam": False}), quirky=["COLLSCAN"], correct=["FETCH", "IXSCAN"],
                         retire="explaining only the indexed equality in tests/contact/test_indexes.py (explain the whole filter)")
     assert _plan_stages(scratch.lead, {"email": "e1@x"}) == ["FETCH", "IXSCAN"]
     assert _plan_stages(scratch.lead, {"_id": 1, "tokens.4": {"$exists": False}}) == ["COLLSCAN"]
+    # and a range on a second indexed field (a session read by key and expiry): maniva_webapp/sessions.py
+    # reads by key alone and checks the expiry on the document
+    scratch.lead.create_index([("expires", 1)])
+    assert _plan_stages(scratch.lead, {"email": "e1@x", "expires": {"$gt": 0}}) == ["COLLSCAN"]
 
 
 # --- a find with a limit and no sort reads every match before it applies the limit ---

@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from maniva_crm.backends import ThrottledModelBackend
 from maniva_webapp.plain_reads import model_get
+from maniva_webapp.sessions import session_key_query
 from tests.factories import PASSWORD
+from tests.helpers import index_names
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,20 @@ def test_the_plain_reads_build_the_same_instances_as_the_orm(sales):
     Client().force_login(sales)
     session = Session.objects.get()
     assert model_get(Session, {"session_key": session.session_key}).get_decoded() == session.get_decoded()
+
+
+def test_the_session_read_goes_through_the_plain_key_index_and_expired_sessions_are_left_to_the_server(sales):
+    """Django's unique index on session_key is partial, which no planner picks for the read by key
+    (tests/dbcompat): the read goes through the plain index beside it, 300 other sessions stored."""
+    sessions = connection.get_collection(Session._meta.db_table)
+    now = timezone.now()
+    sessions.insert_many([
+        {"session_key": f"other{n:035d}", "session_data": "x", "expire_date": now + timedelta(days=n % 3 - 1)} for n in range(300)
+    ])
+    Client().force_login(sales)
+    key = Session.objects.exclude(session_key__startswith="other").get().session_key
+    explained = sessions.database.command({"explain": {"find": sessions.name, "filter": session_key_query(key)}, "verbosity": "executionStats"})
+    assert index_names(explained) == ["session_key_lookup"], explained["queryPlanner"]["winningPlan"]
+    assert explained["executionStats"]["totalDocsExamined"] == 1
+    ttl = [spec.get("expireAfterSeconds") for spec in sessions.index_information().values() if spec["key"] == [("expire_date", 1)]]
+    assert ttl == [0]  # the server's TTL monitor deletes each session once expire_date has passed
