@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -136,24 +138,29 @@ def main() -> None:
     parser.add_argument("--uri", help="use this (already seeded) database instead of starting one")
     args = parser.parse_args()
     monitoring.register(ROUND_TRIPS)
+    with seeded_site(uri=args.uri, messages=args.messages, sessions=args.sessions):
+        from django.db import connection
+
+        run(args, connection.get_collection("contact_lead"), connection.get_collection("contact_message"))
+
+
+@contextmanager
+def seeded_site(*, uri: str | None, messages: int, sessions: int) -> Iterator[None]:
+    """Django on `uri` as it is, or on a server of its own seeded by `seed_demo` with `messages`
+    and with `sessions` other sessions (stopped and removed afterwards)."""
     process = storage = None
-    if args.uri:
-        uri = args.uri
-    else:
+    if uri is None:
         process, uri, storage = start_server()
     try:
         django_setup(uri)
-        from django.core.management import call_command
-        from django.db import connection
+        if process:
+            from django.core.management import call_command
 
-        leads = connection.get_collection("contact_lead")
-        messages = connection.get_collection("contact_message")
-        if not args.uri:
             start = time.perf_counter()
-            call_command("seed_demo", messages=args.messages)
-            print(f"seeded {messages.count_documents({})} messages / {leads.count_documents({})} leads in {time.perf_counter() - start:.0f} s")
-            sessions_seed(args.sessions)
-        run(args, leads, messages)
+            call_command("seed_demo", messages=messages)
+            print(f"seeded {messages} messages in {time.perf_counter() - start:.0f} s")
+            sessions_seed(sessions)
+        yield
     finally:
         if process:
             process.terminate()

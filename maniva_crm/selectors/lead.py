@@ -49,7 +49,7 @@ def lead_timeline(*, lead: Lead) -> list[TimelineItem]:
     items = [TimelineItem(at=m.received_at, kind="message", actor=m.name, text=m.subject, obj=m, pk=m.pk)
              for m in messages_of(lead_id=lead.pk, fields=("received_at", "name", "subject", "kind", "direction"))
              if m.direction != Direction.OUT]
-    notes = {str(n.pk): n for n in Note.objects.filter(lead_id=lead.pk).select_related("author")}
+    notes = {str(n.pk): n for n in Note.objects.filter(lead_id=lead.pk)}
     entries = list(AuditEntry.objects.filter(lead_id=lead.pk))
     replies = outbox_statuses(ids=[e.data["job_id"] for e in entries if e.action == AuditAction.REPLY and e.data.get("job_id")])
     for entry in entries:

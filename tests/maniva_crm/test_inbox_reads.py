@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from django.utils import timezone
+
 from contact.leads import lead_collection
+from contact.search import query_terms
 from maniva_crm.selectors import inbox
-from maniva_crm.selectors.inbox import SORTS, InboxFilters, inbox_match, inbox_page
+from maniva_crm.selectors.inbox import SLICE_INDEXES, SORTS, InboxFilters, inbox_match, inbox_page
 from tests.factories import make_message
 from tests.helpers import ThreadCommands, site_client_listening
 
@@ -75,3 +78,44 @@ def test_a_rare_word_is_one_read_and_a_common_one_goes_to_the_slices_once_seen(f
     assert sent and all("last_activity_at" in f for f in sent), sent
     assert _ids(again) == _ids(first) == _newest_ids(common, 10)
 
+
+
+@pytest.fixture
+def varied_leads(sixty_leads, sales) -> None:
+    """The sixty leads with assignees, tags, countries, intents, spam and replies awaited spread
+    over them, written straight to the documents (only reads are tested here)."""
+    leads = lead_collection()
+    for n, doc in enumerate(leads.find({}, {"_id": 1}).sort("_id", 1)):
+        leads.update_one({"_id": doc["_id"]}, {"$set": {
+            "assignee_id": sales.pk if n % 3 == 0 else None,
+            "tags": ["vip", "retainer"] if n % 4 == 0 else (["vip"] if n % 4 == 1 else []),
+            "country": "PT" if n % 2 else "BR",
+            "intent": "seo" if n % 5 == 0 else "",
+            "is_spam": n % 7 == 0,
+            "status": "spam" if n % 7 == 0 else ("qualified" if n % 6 == 1 else "new"),
+            "awaiting_reply": n % 8 == 0,
+            "needs_review": n % 9 == 0,
+        }})
+
+
+@pytest.mark.parametrize("filters", [
+    {"assignee": "none"}, {"assignee": "sales"}, {"tag": "vip"}, {"tag": "retainer", "spam": "any"}, {"country": "PT", "intent": "seo"},
+    {"awaiting": "1"}, {"spam": "review"}, {"spam": "only", "tag": "vip"}, {"status": "qualified", "assignee": "none"},
+    {"q": "website", "assignee": "none"}, {"q": "website", "tag": "vip", "spam": "any"}, {"q": "person website", "country": "PT"},
+    {"country": "BR", "date_from": "yesterday"},
+], ids=repr)
+def test_filters_beyond_one_index_give_the_servers_answer_through_an_index(finds, varied_leads, sales, filters):
+    """Each find names the columns of one index (SLICE_INDEXES) or is the whole filter where none
+    serves; the rest is checked on the documents read, and the page is what the server answers to
+    the whole filter."""
+    values = {**filters, "assignee": str(sales.pk) if filters.get("assignee") == "sales" else filters.get("assignee", "")}
+    if values.get("date_from") == "yesterday":
+        values["date_from"] = (timezone.now() - timedelta(days=1)).date()
+    chosen = InboxFilters(**values)
+    finds.arm()
+    page = inbox_page(filters=chosen, per_page=8)
+    sent = finds.disarm()
+    assert _ids(page) == _newest_ids(chosen, 8) and _ids(page)
+    whole = set(inbox_match(chosen, terms=query_terms(chosen.q)[:1]))
+    served = [set(f) - {"last_activity_at"} for f in sent]
+    assert all(columns in map(set, SLICE_INDEXES) or columns == whole for columns in served), sent
