@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from contact.models import LeadStatus
-from contact.selectors import lead_collection, message_collection
+from contact.selectors import lead_collection, lead_status_counts, message_collection
 from maniva_crm.selectors.inbox import _aware
 
 
@@ -98,7 +98,7 @@ def dashboard_stats(*, weeks: int = 12) -> dict:
         {"$group": {"_id": {"$dateTrunc": {"date": "$created_at", "unit": "week"}}, "n": {"$sum": 1}}},
         {"$sort": {"_id": 1}},
     ])
-    by_status = {row["_id"]: row["n"] for row in _grouped(leads, [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+    by_status = lead_status_counts()  # maintained: a pass over every lead took 1.4 s at 30,000
     by_country = _grouped(leads, [
         {"$match": {"is_spam": False}},
         {"$group": {"_id": "$country", "n": {"$sum": 1}}},

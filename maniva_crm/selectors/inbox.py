@@ -225,12 +225,15 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
 
 
 # The leads' compound indexes that end in last_activity_at (contact.models.Lead.Meta.indexes), by
-# their columns before it, the most selective first. The embedded server takes a filter through an
-# index only when the filter names that index's columns and nothing else: one more condition (the
-# default spam filter beside an assignee) and it reads every lead (tests/dbcompat). So a slice names
-# the conditions of one of these, and the documents read are checked against the rest here.
+# their columns before it, the most selective first (a searched word names few leads, so it comes
+# first even without the spam filter: its first probe has no range). The embedded server takes a
+# slice through an index only when it names that index's columns and nothing else: one more
+# condition (the default spam filter beside an assignee) and it reads every lead (tests/dbcompat).
+# So a slice names the conditions of one of these, and the documents read are checked against the
+# rest here.
 SLICE_INDEXES = (
-    ("search_terms", "is_spam"), ("assignee_id",), ("intent",), ("status",), ("needs_review",), ("awaiting_reply",), ("is_spam",),
+    ("search_terms", "is_spam"), ("search_terms",), ("assignee_id",), ("intent",), ("status",), ("needs_review",), ("awaiting_reply",),
+    ("is_spam",),
 )
 
 

@@ -2,12 +2,15 @@
 share one database while the database is killed and restarted during a burst of submissions,
 the SMTP server is down for a while, a worker is killed mid-job, and the push service answers
 500 then 410. Afterwards every accepted submission exists exactly once, and every delivery
-happened exactly once or sits in the dead-letter list with its reason.
+happened exactly once or sits in the dead-letter list with its reason, but for the one mail the
+killed worker's other thread may have had accepted by the SMTP server and not yet marked done:
+delivery is at least once, and that mail may go twice (README, run_worker).
 
 Two workers interleave as they like, so the assertions hold whatever the order: counts per
 recipient and per job, never counts of requests that depend on which worker got there first."""
 import asyncio
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -136,6 +139,10 @@ def test_burst_survives_database_smtp_worker_and_push_faults(transactional_db, d
         assert victim_pid in {worker.pid for worker in stack.workers}
         os.kill(victim_pid, signal.SIGKILL)  # killed mid-job, its lease runs out, the other worker takes over
         stack.workers[[worker.pid for worker in stack.workers].index(victim_pid)].wait(10)
+        # What it held as it died (its leases outlive it by up to 15 s): its other thread may have had
+        # a mail accepted by the SMTP server and not yet marked done, which the other worker sends again.
+        held_at_death = set(OutboxJob.objects.filter(
+            status=OutboxStatus.PENDING, locked_by__startswith=stalled.locked_by.split("/")[0]).values_list("key", flat=True))
         mailbox.release.set()  # the dead worker's session goes on to nothing: its DATA never comes
 
         def settled() -> bool:
@@ -154,15 +161,23 @@ def test_burst_survives_database_smtp_worker_and_push_faults(transactional_db, d
     assert len(accepted) == 36 and sorted(idems) == sorted(accepted) and set(idems.values()) == {1}, "every accepted submission exactly once"
     dead = list(OutboxJob.objects.filter(status=OutboxStatus.DEAD))
     assert all(job.last_error for job in dead)
-    delivered = Counter(rcpt for rcpt, _ in mailbox.messages)
-    dead_rcpts = Counter()
-    for job in dead:
-        message = Message.objects.get(pk=job.payload["message_id"])
-        dead_rcpts[STAFF if job.kind == "staff_email" else message.email] += 1
-    assert delivered[STAFF] + dead_rcpts[STAFF] == 36, "one staff mail per message"
-    for i in range(36):
-        assert delivered[f"burst{i}@example.com"] + dead_rcpts[f"burst{i}@example.com"] == 1, f"one confirmation for burst{i}"
-    assert delivered[mailbox.stalled_rcpt] == 1, "the killed worker's confirmation was sent once, by the other worker"
+    # Each mail by its job's key: a confirmation by its recipient, a staff mail by the visitor it names.
+    sent = Counter()
+    for rcpt, subject in mailbox.messages:
+        if rcpt == STAFF:
+            sent["staff_email:" + str(Message.objects.get(name=re.search(r"from (Burst \d+):", subject).group(1)).pk)] += 1
+        else:
+            sent["visitor_email:" + str(Message.objects.get(email=rcpt).pk)] += 1
+    dead_keys = {job.key for job in dead}
+    twice = []
+    for message in Message.objects.all():
+        for key in (f"staff_email:{message.pk}", f"visitor_email:{message.pk}"):
+            times = sent[key] + (key in dead_keys)
+            assert times == 1 or (times == 2 and key in held_at_death), f"{key}: {times} times (held at death: {key in held_at_death})"
+            twice += [key] if times == 2 else []
+    assert len(twice) <= 1, f"at most the one mail in the killed worker's other thread's hands goes twice: {twice}"
+    assert sent["visitor_email:" + str(Message.objects.get(email=mailbox.stalled_rcpt).pk)] == 1, \
+        "the killed worker's stalled confirmation was sent once, by the other worker"
     assert not dead, f"nothing should be left dead here: {[(j.kind, j.last_error) for j in dead]}"
 
     # Push: the 500 was retried and the 410 removed the subscription. How many jobs had loaded the

@@ -102,7 +102,7 @@ def varied_leads(sixty_leads, sales) -> None:
     {"assignee": "none"}, {"assignee": "sales"}, {"tag": "vip"}, {"tag": "retainer", "spam": "any"}, {"country": "PT", "intent": "seo"},
     {"awaiting": "1"}, {"spam": "review"}, {"spam": "only", "tag": "vip"}, {"status": "qualified", "assignee": "none"},
     {"q": "website", "assignee": "none"}, {"q": "website", "tag": "vip", "spam": "any"}, {"q": "person website", "country": "PT"},
-    {"country": "BR", "date_from": "yesterday"},
+    {"country": "BR", "date_from": "yesterday"}, {"q": "website", "status": "new"}, {"q": "website", "spam": "any", "country": "PT"},
 ], ids=repr)
 def test_filters_beyond_one_index_give_the_servers_answer_through_an_index(finds, varied_leads, sales, filters):
     """Each find names the columns of one index (SLICE_INDEXES) or is the whole filter where none

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from contact.models import Lead
+from contact.models import Lead, LeadStatus
 from maniva_crm import selectors, services
 from maniva_crm.selectors import InboxFilters, inbox_page
 from tests.factories import make_message
@@ -89,6 +89,8 @@ def test_dashboard_stats_and_person_data(sales):
     assert stats["per_week"].total == 2 and stats["answered"] == 1
     assert {bar.label: bar.value for bar in stats["by_form"].bars} == {"Consultation": 1, "Contact": 1}
     assert {bar.label for bar in stats["by_country"].bars} == {"PT", "DE"}
+    assert {bar.label: bar.value for bar in stats["by_status"].bars if bar.value} == {
+        LeadStatus("new").label: 1, LeadStatus("contacted").label: 1}  # the maintained counts
     data = selectors.person_data(lead=Lead.objects.get(pk=lead.pk))
     assert data["lead"]["email"] == "ana@example.com" and len(data["messages"]) == 1 and "search_terms" not in data["lead"]
     assert data["timeline"][0]["action"] == "status"
