@@ -30,9 +30,10 @@ def lead_id_known(email: str) -> ObjectId | None:
 
 
 def lead_id_learn(email: str, lead_id: ObjectId) -> None:
+    key = _key(email)
     with _lock:
-        _ids[_key(email)] = lead_id
-        _ids.move_to_end(_key(email))
+        _ids[key] = lead_id
+        _ids.move_to_end(key)
         while len(_ids) > KEPT:
             _ids.popitem(last=False)
 

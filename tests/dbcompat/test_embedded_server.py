@@ -18,6 +18,7 @@ from pymongo.errors import OperationFailure
 
 from maniva_webapp.mongo import upsert_and_fetch
 from tests.dbserver import SERVER
+from tests.helpers import plan_stages
 
 SCRATCH_DB = "dbcompat"
 PIPELINE_WORKAROUND = "maniva_webapp/db_backend (set ENGINE back to django_mongodb_backend)"
@@ -167,11 +168,7 @@ def test_prefetch_related_across_many_to_many_is_refused():
 # --- a partial index is never chosen for a query, even one that carries its filter ---
 
 def _plan_stages(collection: Collection, query: dict) -> list[str]:
-    plan, stages = collection.find(query).explain()["queryPlanner"]["winningPlan"], []
-    while plan:
-        stages.append(plan.get("stage"))
-        plan = plan.get("inputStage")
-    return stages
+    return plan_stages(collection.find(query).explain())
 
 
 def test_a_partial_index_is_not_used_even_by_a_query_matching_its_filter(scratch):
@@ -208,11 +205,7 @@ def test_explain_calls_an_update_by_id_a_collection_scan(scratch):
     assert _plan_stages(scratch.jobs, {"_id": ids[3]}) == ["FETCH", "IXSCAN"]
     explained = scratch.command({"explain": {"update": "jobs", "updates": [{"q": {"_id": ids[3]}, "u": {"$set": {"status": "x"}}}]},
                                  "verbosity": "queryPlanner"})
-    plan, stages = explained["queryPlanner"]["winningPlan"], []
-    while plan:
-        stages.append(plan.get("stage"))
-        plan = plan.get("inputStage")
-    assert_still_quirky(stages, quirky=["COLLSCAN"], correct=["IDHACK"],
+    assert_still_quirky(plan_stages(explained), quirky=["COLLSCAN"], correct=["IDHACK"],
                         retire="the timing of each outbox update in benchmarks/outbox.py (read its plan instead)")
 
 
