@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from contact.dupkeys import jaccard, names_similar, text_shingles
 from contact.leads import lead_collection, message_collection
 from contact.models import Direction, Lead, Message
+from maniva_webapp.mongo import find_in
 
 TEXT_THRESHOLD = 0.65  # chosen on the development sample (benchmarks/duplicates.py --quality --seeds 1), reported on others
 OWN_MESSAGES = 5  # the lead's latest messages whose text is compared
-TEXT_CANDIDATES = 200  # messages read per lead page at most (a spam wave shares its text)
+TEXT_CANDIDATES = 200  # messages compared per lead page at most (a spam wave shares its text), the newest own message's bands first
 MAX_DUPLICATES = 20
 SHARED_PHONE = 3  # a number on this many other leads is a switchboard or an agency's: not a reason alone
 
@@ -72,7 +73,7 @@ def _by_text(lead: Lead, found: dict) -> None:
         return
     own_shingles = [text_shingles(m["message"]) for m in own]
     best: dict = {}
-    for doc in messages.find({"text_bands": {"$in": bands}}, {lead_column: 1, "message": 1}).limit(TEXT_CANDIDATES):
+    for doc in find_in(messages, "text_bands", bands, {lead_column: 1, "message": 1}, limit=TEXT_CANDIDATES):
         other = doc.get(lead_column)
         if other is None or other == lead.pk or best.get(other, 0) >= 0.999:
             continue

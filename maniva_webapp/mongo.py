@@ -1,4 +1,7 @@
-"""Database naming and client options from MONGODB_URI, shared by settings and pymongo users; an upsert that always answers."""
+"""Database naming and client options from MONGODB_URI, shared by settings and pymongo users; an
+upsert that always answers; a find over many values in a few short `$in` lists."""
+from collections.abc import Iterator
+
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 from pymongo.uri_parser import parse_uri
@@ -50,3 +53,26 @@ def upsert_and_fetch(collection: Collection, query: dict, update: dict, *, attem
         if doc is not None:
             return doc
     raise RuntimeError(f"an upsert into {collection.name} returned no document {attempts} times")
+
+
+IN_VALUES_PER_QUERY = 8
+
+
+def find_in(collection: Collection, field: str, values: list, projection: dict, *, limit: int) -> Iterator[dict]:
+    """The documents whose `field` holds one of `values`, each once, at most `limit` of them, read
+    `IN_VALUES_PER_QUERY` values per query in the order given: the first values' matches come first.
+
+    One `$in` with every value would do on MongoDB, but the embedded server matches each document
+    against the values one by one (a Python comparison each), so a long list costs documents ×
+    values: 92 text bands, 256 messages, 176 ms in one query, 43 ms in short ones (pinned in
+    tests/dbcompat). Short lists cost MongoDB only a few more round trips, and stopping at `limit`
+    also bounds the reads there, where a limit alone does not (tests/dbcompat)."""
+    seen: set = set()
+    for start in range(0, len(values), IN_VALUES_PER_QUERY):
+        query = {field: {"$in": values[start : start + IN_VALUES_PER_QUERY]}}
+        for doc in collection.find(query, projection).limit(limit):
+            if doc["_id"] not in seen:
+                seen.add(doc["_id"])
+                yield doc
+                if len(seen) == limit:
+                    return

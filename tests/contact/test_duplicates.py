@@ -113,6 +113,15 @@ def test_near_identical_text_from_another_address_is_found(db):
     assert duplicate.reasons[0].startswith("near-identical text (") and "% alike" in duplicate.reasons[0]
 
 
+def test_near_identical_text_of_an_older_message_is_found_through_its_later_band_queries(db):
+    """The lead's newest text is its own; the shared one is older, its bands in later short queries
+    (maniva_webapp.mongo.find_in)."""
+    submit(name="Ana Souza", email="ana@padaria.pt", message=ENQUIRY)
+    lead = submit(name="Ana Souza", email="ana@padaria.pt", message="And one more thing: the shop also sells cakes to cafés, by the dozen, on weekdays.")
+    submit(name="Padaria Porto", email="geral@padaria-porto.com", message=ENQUIRY.replace("Thanks!", "Kind regards"))
+    assert found(lead) == {"geral@padaria-porto.com": [Reason.TEXT]}
+
+
 def test_several_reasons_are_listed_together_and_a_lead_is_never_its_own_duplicate(db):
     lead = submit(name="Ana Souza", email="ana@padaria.pt", phone="912345678", message=ENQUIRY)
     submit(name="Ana Souza", email="Ana+orders@padaria.pt", phone="+351912345678", message=ENQUIRY)
