@@ -75,6 +75,8 @@ def _batch_run(jobs: list) -> int:
 
 SWEEP_EVERY_SECONDS = 60
 SPAM_RETRAIN_HOOK = "analytics.retrain.retrain_when_due"  # by name: contact does not import analytics
+DASHBOARD_HOOK = "maniva_crm.services.dashboard_refresh_when_due"  # nor the CRM
+DASHBOARD_CHECK_SECONDS = 60
 
 
 def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True, threads: int = 1) -> int:
@@ -98,11 +100,14 @@ def worker_tick(*, worker: str, sweep: bool = True, mailbox: bool = True, thread
 
 
 def worker_loop(*, worker: str, poll_seconds: float, should_stop: Callable[[], bool], threads: int = 1) -> None:
-    last_sweep = last_mailbox = last_retrain_check = float("-inf")
+    last_sweep = last_mailbox = last_retrain_check = last_dashboard_check = float("-inf")
     while not should_stop():
         if time.monotonic() - last_retrain_check >= settings.SPAM_RETRAIN_CHECK_SECONDS:
             last_retrain_check = time.monotonic()
             import_string(SPAM_RETRAIN_HOOK)()  # retrains in a thread of its own when due (issue 16)
+        if time.monotonic() - last_dashboard_check >= DASHBOARD_CHECK_SECONDS:
+            last_dashboard_check = time.monotonic()
+            import_string(DASHBOARD_HOOK)()  # the dashboard's figures, in a thread of its own when due
         sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS
         if sweep:
             last_sweep = time.monotonic()

@@ -147,3 +147,16 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class DashboardFigures(models.Model):
+    """The dashboard's passes over every lead and message, as last computed: one document, which the
+    worker computes again every few minutes (maniva_crm.services.dashboard_refresh_when_due), so
+    that no page waits for them (5.3 s at 100,000 messages on the embedded server)."""
+
+    computed_at = models.DateTimeField()
+    weeks = models.PositiveSmallIntegerField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"dashboard figures of {self.computed_at:%Y-%m-%d %H:%M}"

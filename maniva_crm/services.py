@@ -1,6 +1,9 @@
 """Writes of the CRM. Each change is one single-document write followed by its audit entry,
 so a crash between the two loses at most the entry, never half a change (transactions are a
 no-op on this backend)."""
+import logging
+import threading
+from datetime import timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -19,7 +22,8 @@ from contact.delivery import mail_message_id
 from contact.outbox import email_enqueue, pushes_enqueue
 from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
-from maniva_crm.models import AuditAction, AuditEntry, CannedReply, Note, RoutingRule
+from maniva_crm.models import AuditAction, AuditEntry, CannedReply, DashboardFigures, Note, RoutingRule
+from maniva_crm.selectors.charts import WEEKS, dashboard_figures_compute, dashboard_figures_stored
 
 SALES = "Sales"
 MANAGERS = "Managers"
@@ -348,3 +352,41 @@ def canned_reply_save(*, title: str, language: str, body: str, reply: CannedRepl
 
 def canned_reply_delete(*, reply: CannedReply) -> None:
     reply.delete()
+
+
+logger = logging.getLogger(__name__)
+DASHBOARD_REFRESH = timedelta(minutes=5)
+_dashboard_refreshing = threading.Lock()
+
+
+def dashboard_figures_refresh(*, weeks: int = WEEKS) -> DashboardFigures:
+    """Compute the dashboard's figures and keep them as the one stored copy (the older ones go)."""
+    stored = DashboardFigures.objects.create(computed_at=timezone.now(), weeks=weeks, figures=dashboard_figures_compute(weeks=weeks))
+    DashboardFigures.objects.filter(computed_at__lt=stored.computed_at).delete()
+    return stored
+
+
+def dashboard_refresh_when_due() -> threading.Thread | None:
+    """The worker's hook: when the stored figures are DASHBOARD_REFRESH old (or missing), compute
+    them again in a thread of its own, so deliveries go on; one at a time in a process."""
+    try:
+        stored = dashboard_figures_stored()
+    except Exception:
+        logger.exception("cannot read the dashboard's figures")
+        return None
+    if stored is not None and timezone.now() - stored.computed_at < DASHBOARD_REFRESH:
+        return None
+    if not _dashboard_refreshing.acquire(blocking=False):
+        return None
+
+    def run() -> None:
+        try:
+            dashboard_figures_refresh()
+        except Exception:
+            logger.exception("computing the dashboard's figures failed")
+        finally:
+            _dashboard_refreshing.release()
+
+    thread = threading.Thread(target=run, name="dashboard-refresh", daemon=True)
+    thread.start()
+    return thread

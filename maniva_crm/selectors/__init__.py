@@ -12,7 +12,7 @@ from maniva_crm.selectors.canned import (
     canned_reply_get,
     lead_language,
 )
-from maniva_crm.selectors.charts import Bar, Chart, dashboard_stats
+from maniva_crm.selectors.charts import Bar, Chart, dashboard_figures_compute, dashboard_figures_stored, dashboard_stats
 from maniva_crm.selectors.gdpr import person_data
 from maniva_crm.selectors.inbox import (
     PER_PAGE,
@@ -42,7 +42,7 @@ __all__ = [
     "CannedChoice", "canned_for_lead", "canned_render", "canned_replies_all", "canned_reply_exists", "canned_reply_get",
     "lead_language",
     "PER_PAGE", "SORTS", "Bar", "Chart", "InboxFilters", "InboxPage", "LeadRow", "TimelineItem", "accounts_with_roles",
-    "analytics_latest", "audit_page", "dashboard_stats", "inbox_export_rows", "inbox_match", "inbox_page",
+    "analytics_latest", "audit_page", "dashboard_figures_compute", "dashboard_figures_stored", "dashboard_stats", "inbox_export_rows", "inbox_match", "inbox_page",
     "inbox_status_counts", "lead_attachment_get", "lead_conversation", "lead_duplicates", "lead_get", "lead_merged_into", "lead_timeline", "messages_of", "person_data",
     "staff_users", "staff_users_recent",
 ]
