@@ -1,0 +1,89 @@
+"""The admin's lists of messages and leads at the size users reach (issue 15): unfiltered and in
+their default order, a page is read in windows of the date through its index and counted by the
+collection's estimate (contact.admin.NewestFirstPaginator); the embedded server would sort every
+document for each page (23 s for the messages' list at 100,000). Filtered, Django's own."""
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils import timezone
+
+from contact.admin import LeadAdmin, MessageAdmin
+from contact.models import Lead, Message
+from tests.factories import make_message, make_user
+from tests.helpers import ThreadCommands, site_client_listening
+
+pytestmark = pytest.mark.django_db
+
+AGES = [timedelta(minutes=5), timedelta(minutes=50), timedelta(hours=3), timedelta(hours=30), timedelta(days=9),
+        timedelta(days=200), timedelta(days=900), timedelta(days=1500)]
+
+
+@pytest.fixture
+def messages() -> list[Message]:
+    at = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+    made = [make_message(email=f"m{n}@example.com", subject=f"Message {n}", ago=age) for n, age in enumerate(AGES)]
+    # two more at one instant: the order falls back to the id, newest id first
+    made += [make_message(email=f"tie{n}@example.com", subject=f"Tie {n}", received_at=at) for n in range(2)]
+    return made
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(make_user("root", superuser=True))
+    return client
+
+
+def default_order() -> list:
+    return list(Message.objects.order_by("-received_at", "-pk"))
+
+
+def test_every_page_is_the_page_django_sorts(messages):
+    paginator = MessageAdmin.paginator(Message.objects.order_by("-received_at", "-pk"), 3)
+    plain = Paginator(default_order(), 3)
+    assert paginator.count == plain.count == 10 and paginator.num_pages == 4
+    for number in plain.page_range:
+        assert [m.pk for m in paginator.page(number)] == [m.pk for m in plain.page(number)], number
+
+
+def test_the_list_pages_read_windows_of_the_date_through_its_index(superuser_client, messages, monkeypatch):
+    monkeypatch.setattr(MessageAdmin, "list_per_page", 4)  # a list of one page is read whole, without the paginator
+    newest_first = [m.subject for m in default_order()]
+    for number, (first, last) in {2: (4, 8), 3: (8, 10)}.items():
+        with site_client_listening(ThreadCommands()) as listener:
+            listener.arm()
+            page = superuser_client.get(reverse("admin:contact_message_changelist") + f"?p={number}").content.decode()
+            sent = listener.disarm()
+        assert re.findall(r">(Message \d|Tie \d)<", page) == newest_first[first:last]
+        windows = [c["filter"] for name, c in sent if name == "find" and c["find"] == "contact_message"]
+        assert all(list(window) == ["received_at"] for window in windows)
+        assert list(windows[0]["received_at"]) == ["$gte"] and all(sorted(w["received_at"]) == ["$gte", "$lt"] for w in windows[1:-1])
+        # page 2 is found within 2 years; page 3 needs the oldest, in the last window, unbounded below
+        assert sorted(windows[-1]["received_at"]) == (["$gte", "$lt"] if number == 2 else ["$lt"])
+        sorted_reads = [c for name, c in sent if name == "aggregate" and c["aggregate"] == "contact_message" and "$sort" in repr(c["pipeline"])]
+        assert sorted_reads == []
+
+
+def test_a_filtered_list_is_djangos_own(superuser_client, messages):
+    Message.objects.filter(subject__in=["Message 2", "Message 6"]).update(kind="consultation")
+    page = superuser_client.get(reverse("admin:contact_message_changelist") + "?kind__exact=consultation").content.decode()
+    assert re.findall(r">(Message \d|Tie \d)<", page) == ["Message 2", "Message 6"]
+    page = superuser_client.get(reverse("admin:contact_message_changelist") + "?o=-4").content.decode()  # by subject
+    assert re.findall(r">(Message \d|Tie \d)<", page) == sorted((m.subject for m in messages), reverse=True)
+
+
+def test_the_leads_list_is_read_in_windows_of_activity(superuser_client, messages, monkeypatch):
+    monkeypatch.setattr(LeadAdmin, "list_per_page", 4)
+    lead = Lead.objects.get(email="m0@example.com")
+    lead.assignee = make_user("sam")
+    lead.save(update_fields=["assignee"])
+    with site_client_listening(ThreadCommands()) as listener:
+        listener.arm()
+        page = superuser_client.get(reverse("admin:contact_lead_changelist")).content.decode()
+        sent = listener.disarm()
+    assert re.findall(r'class="field-email">([^<]+)<', page) == [lead.email for lead in Lead.objects.order_by("-last_activity_at", "-pk")[:4]]
+    assert page.count('class="field-assignee nowrap">sam<') == 1
+    windows = [c["filter"] for name, c in sent if name == "find" and c["find"] == "contact_lead"]
+    assert windows and all(list(window) == ["last_activity_at"] for window in windows)
