@@ -22,6 +22,7 @@ from pymongo.database import Database
 
 from analytics import model_store, reader
 from analytics.services import analytics_database
+from maniva_webapp.background import thread_start_alone
 from contact.selectors import message_collection_name
 
 logger = logging.getLogger(__name__)
@@ -148,17 +149,6 @@ def retrain_when_due() -> threading.Thread | None:
     except Exception:
         logger.exception("cannot tell whether the spam model is due for retraining")
         return None
-    if reason is None or not _running.acquire(blocking=False):
+    if reason is None:
         return None
-
-    def run() -> None:
-        try:
-            retrain(reason=reason)
-        except Exception:
-            logger.exception("spam model retraining failed")
-        finally:
-            _running.release()
-
-    thread = threading.Thread(target=run, name="spam-retrain", daemon=True)
-    thread.start()
-    return thread
+    return thread_start_alone(_running, lambda: retrain(reason=reason), name="spam-retrain")

@@ -24,7 +24,9 @@ from contact.replytoken import reply_address
 from maniva_crm.audit import audit_record
 from maniva_crm.models import AuditAction, AuditEntry, CannedReply, DashboardFigures, Note, RoutingRule
 from maniva_crm.selectors.charts import WEEKS, dashboard_figures_compute, dashboard_figures_stored
+from maniva_webapp.background import thread_start_alone
 
+logger = logging.getLogger(__name__)
 SALES = "Sales"
 MANAGERS = "Managers"
 ROLE_PERMISSIONS = {
@@ -354,7 +356,6 @@ def canned_reply_delete(*, reply: CannedReply) -> None:
     reply.delete()
 
 
-logger = logging.getLogger(__name__)
 DASHBOARD_REFRESH = timedelta(minutes=5)
 _dashboard_refreshing = threading.Lock()
 
@@ -376,17 +377,4 @@ def dashboard_refresh_when_due() -> threading.Thread | None:
         return None
     if stored is not None and timezone.now() - stored.computed_at < DASHBOARD_REFRESH:
         return None
-    if not _dashboard_refreshing.acquire(blocking=False):
-        return None
-
-    def run() -> None:
-        try:
-            dashboard_figures_refresh()
-        except Exception:
-            logger.exception("computing the dashboard's figures failed")
-        finally:
-            _dashboard_refreshing.release()
-
-    thread = threading.Thread(target=run, name="dashboard-refresh", daemon=True)
-    thread.start()
-    return thread
+    return thread_start_alone(_dashboard_refreshing, dashboard_figures_refresh, name="dashboard-refresh")
