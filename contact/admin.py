@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from contact.models import Lead, Message, OutboxJob, PushSubscription
-from maniva_webapp.mongo import in_lists
 
 FIRST_WINDOW = timedelta(hours=1)
 HISTORY = timedelta(days=3 * 365)  # past this, a window bounds nothing worth bounding
@@ -44,7 +43,7 @@ class NewestFirstPaginator(Paginator):
             return super().page(number)
         bottom = (number - 1) * self.per_page
         ids = self._newest_ids(wanted=bottom + self.per_page)[bottom:]
-        rows = {row.pk: row for chunk in in_lists(ids) for row in self.object_list.filter(pk__in=chunk).order_by()}
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
     def _newest_ids(self, *, wanted: int) -> list:

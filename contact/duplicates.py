@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from contact.dupkeys import jaccard, names_similar, text_shingles
 from contact.leads import lead_collection, message_collection
 from contact.models import Direction, Lead, Message
-from maniva_webapp.mongo import find_in, in_lists
+from maniva_webapp.mongo import find_in
 
 TEXT_THRESHOLD = 0.65  # chosen on the development sample (benchmarks/duplicates.py --quality --seeds 1), reported on others
 OWN_MESSAGES = 5  # the lead's latest messages whose text is compared
@@ -95,7 +95,7 @@ def lead_duplicates(*, lead: Lead) -> list[Duplicate]:
     if not found:
         return []
     fields = ("name", "email", "aliases", "company", "phone", "status", "last_activity_at", "message_count", "merged_into")
-    leads = {other.pk: other for ids in in_lists(list(found)) for other in Lead.objects.filter(pk__in=ids).only(*fields)}
+    leads = {other.pk: other for other in Lead.objects.filter(pk__in=list(found)).only(*fields)}
     duplicates = []
     for lead_id, duplicate in found.items():
         other = leads.get(lead_id)

@@ -59,13 +59,6 @@ IN_VALUES_MAX = 16  # values in one `$in` at most
 IN_SPARSE = 25  # a query that read fewer documents than this doubles the next one's values
 
 
-def in_lists(values: list, size: int = IN_VALUES_MAX) -> Iterator[list]:
-    """`values` cut in lists of `size`, for `$in` queries the embedded server answers in time
-    (find_in)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def find_in(collection: Collection, field: str, values: list, projection: dict, *, limit: int) -> Iterator[dict]:
     """The documents whose `field` holds one of `values`, each once, at most `limit` of them, read
     in short `$in` lists in the order given: the first values' matches come first.

@@ -277,7 +277,7 @@ def test_an_in_list_is_matched_value_by_value(scratch, monkeypatch):
     bands, 256 messages: 176 ms in one find, 43 ms in finds of 8 values; MongoDB looks each value up
     in a set). The cost cannot be timed in a test, so the server's own matcher is called in process
     and its comparisons counted; the answer through the wire is checked alike. maniva_webapp.mongo
-    find_in and in_lists keep each `$in` short."""
+    find_in keeps each `$in` short."""
     from secantus import query
 
     tried = []

@@ -5,7 +5,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from maniva_webapp.mongo import IN_SPARSE, IN_VALUES_MAX, find_in, in_lists
+from maniva_webapp.mongo import IN_SPARSE, IN_VALUES_MAX, find_in
 from tests.dbserver import SERVER
 from tests.helpers import ThreadCommands
 
@@ -67,8 +67,3 @@ def test_no_values_no_query(scratch, commands):
     commands.arm()
     assert list(find_in(scratch.docs, "tags", [], {"_id": 1}, limit=10)) == []
     assert commands.disarm() == []
-
-
-def test_in_lists():
-    assert list(in_lists(list(range(5)), size=2)) == [[0, 1], [2, 3], [4]]
-    assert list(in_lists([])) == []
