@@ -51,10 +51,12 @@ READS_SEEN = Reads()
 def pages(lead_id: str) -> list[str]:
     lead = f"/crm/leads/{lead_id}/"
     return [
-        "/crm/", "/crm/?assignee=none", "/crm/?status=new&sort=oldest", "/crm/?q=website", "/crm/counts/",
+        "/crm/", "/crm/?assignee=none", "/crm/?status=new&sort=oldest", "/crm/?sort=name", "/crm/?country=PT", "/crm/?q=website",
+        "/crm/?page=10", "/crm/counts/",
         "/crm/dashboard/", "/crm/audit/", "/crm/staff/", "/crm/canned/", "/crm/routing/", "/crm/mail/",
         lead, f"{lead}export.json", "/crm/export.csv?q=website",
-        "/admin/", "/admin/contact/lead/", "/admin/contact/message/", "/admin/contact/outboxjob/", f"/admin/contact/lead/{lead_id}/change/",
+        "/admin/", "/admin/contact/lead/", "/admin/contact/message/", "/admin/contact/message/?p=3", "/admin/contact/message/?kind__exact=consultation",
+        "/admin/contact/outboxjob/", f"/admin/contact/lead/{lead_id}/change/",
     ]
 
 
