@@ -157,7 +157,9 @@ class Message(models.Model):
     spam_review = models.BooleanField(default=False)  # the model was unsure: flagged for review, not held
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     deliveries_enqueued = models.BooleanField(default=False)
-    search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True, db_index=True)
+    # The message's words, kept to rebuild its lead's search terms (contact.leads); not indexed: the
+    # inbox searches leads, and no read asks messages by word, while every insert paid ~50 index entries.
+    search_terms = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     # Conversations by mail (issue 14). A form message keeps these at their defaults.
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
     sender_user = models.ForeignKey(
