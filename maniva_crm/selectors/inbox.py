@@ -181,13 +181,16 @@ def _rarest_first(words: list[str]) -> list[str]:
     return sorted(words, key=len, reverse=True)
 
 
-def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: dict) -> list[dict]:
+def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: dict, by: str = "recent") -> list[dict]:
     """The `wanted` newest matching leads, read in slices of activity going back in time: the newest
     hour, then each slice older than the last and wider by the density found, the last one unbounded.
     Each lead is read once, however many slices it takes. The server gets the conditions one index
-    serves; the others are checked here (`_index_served`)."""
+    serves; the others are checked here (`_index_served`). `by="created"`: newest created first, the
+    slices of creation time read through its own index, every condition of `match` checked here
+    (no searched word: inbox_page sends those to the server's sort)."""
     collection = lead_collection()
-    served, residual = _index_served(match)
+    field = SORTS[by][0][0]
+    served, residual = _index_served(match) if by == "recent" else ({}, match)
     projection = {**projection, **dict.fromkeys(residual, 1)}
 
     def kept(doc: dict) -> bool:
@@ -214,7 +217,7 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
             bounds["$gte"] = now - timedelta(days=days)
         if newer_read_from is not None:
             bounds["$lt"] = newer_read_from
-        cursor = collection.find({**served, "last_activity_at": bounds} if bounds else served, projection).sort(SORTS["recent"])
+        cursor = collection.find({**served, field: bounds} if bounds else served, projection).sort(SORTS[by])
         if not residual_terms and not residual:
             cursor = cursor.limit(wanted - len(docs))
         docs.extend(d for d in cursor if kept(d))
@@ -298,6 +301,10 @@ def inbox_page(
         if residual:
             projection["search_terms"] = 1
         docs = _newest(inbox_match(filters, terms=words[:1]), wanted=wanted, residual_terms=residual, projection=projection)
+        chunk = docs[(page - 1) * per_page :]
+    elif filters.sort == "created" and not words and not (filters.date_from or filters.date_to):
+        # the server would read and sort every matching lead (2.9 s for the whole inbox at 30,000)
+        docs = _newest(inbox_match(filters), wanted=wanted, residual_terms=[], projection=projection, by="created")
         chunk = docs[(page - 1) * per_page :]
     else:
         cursor = lead_collection().find(inbox_match(filters), projection).sort(SORTS[filters.sort])

@@ -1,6 +1,7 @@
 """What the inbox asks the database (issue 15), seen by a pymongo CommandListener on the site's own
 client against the suite's server. The embedded server reads every match of a find before it
 applies the limit, so a find without a narrow filter costs a pass over the leads."""
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -119,3 +120,43 @@ def test_filters_beyond_one_index_give_the_servers_answer_through_an_index(finds
     whole = set(inbox_match(chosen, terms=query_terms(chosen.q)[:1]))
     served = [set(f) - {"last_activity_at"} for f in sent]
     assert all(columns in map(set, SLICE_INDEXES) or columns == whole for columns in served), sent
+
+
+@pytest.fixture
+def created_and_active() -> None:
+    """A lead created each hour for 40 hours; every third wrote again in the last hour (so newest
+    created and newest active differ), every fifth is spam, every fourth writes from Germany."""
+    for hour in range(40):
+        make_message(email=f"c{hour}@example.com", name=f"Person C{hour}", ago=timedelta(hours=hour, minutes=5),
+                     spam=hour % 5 == 0, country="DE" if hour % 4 == 0 else "PT")
+    for hour in range(0, 40, 3):
+        make_message(email=f"c{hour}@example.com", name=f"Person C{hour}", ago=timedelta(minutes=hour), spam=hour % 5 == 0,
+                     country="DE" if hour % 4 == 0 else "PT")
+
+
+@pytest.mark.parametrize("filters", [
+    InboxFilters(sort="created"), InboxFilters(sort="created", status="new"), InboxFilters(sort="created", spam="only"),
+    InboxFilters(sort="created", spam="any"), InboxFilters(sort="created", assignee="none"), InboxFilters(sort="created", country="DE"),
+], ids=["inbox", "status", "spam only", "spam too", "unassigned", "country"])
+def test_newest_created_first_is_read_in_slices_of_creation_time(finds, created_and_active, filters):
+    """The server would read and sort every matching lead; each find names only a creation-time
+    slice, the other conditions are checked on the leads read, and every page is the server's own
+    answer to the whole filter and sort."""
+    for number in (1, 2, 3):
+        finds.arm()
+        page = inbox_page(filters=filters, page=number, per_page=6)
+        sent = finds.disarm()
+        assert sent and all(list(f) == ["created_at"] for f in sent), sent
+        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["created"]).skip((number - 1) * 6).limit(6)
+        assert _ids(page) == [str(d["_id"]) for d in expected], number
+    assert _ids(inbox_page(filters=filters, per_page=6)) != _ids(inbox_page(filters=replace(filters, sort="recent"), per_page=6))
+
+
+def test_newest_created_first_with_a_word_or_dates_is_the_servers_sort(finds, created_and_active):
+    for filters in (InboxFilters(sort="created", q="person"), InboxFilters(sort="created", date_from=timezone.localdate() - timedelta(days=1))):
+        finds.arm()
+        page = inbox_page(filters=filters, per_page=6)
+        sent = finds.disarm()
+        assert len(sent) == 1
+        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["created"]).limit(6)
+        assert _ids(page) == [str(d["_id"]) for d in expected]
