@@ -68,13 +68,17 @@ class LargeListAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-def newest_first_pages(date_field: str) -> type[NewestFirstPaginator]:
-    return type(f"NewestFirstBy{date_field.title()}", (NewestFirstPaginator,), {"date_field": date_field})
+class NewestMessagesPaginator(NewestFirstPaginator):
+    date_field = "received_at"
+
+
+class RecentLeadsPaginator(NewestFirstPaginator):
+    date_field = "last_activity_at"
 
 
 @admin.register(Message)
 class MessageAdmin(LargeListAdmin):
-    paginator = newest_first_pages("received_at")
+    paginator = NewestMessagesPaginator
     list_display = ["received_at", "name", "email", "subject", "kind", "country", "is_spam"]
     list_filter = ["kind", "is_spam"]
     search_fields = ["name", "email", "subject"]
@@ -84,7 +88,7 @@ class MessageAdmin(LargeListAdmin):
 
 @admin.register(Lead)
 class LeadAdmin(LargeListAdmin):
-    paginator = newest_first_pages("last_activity_at")
+    paginator = RecentLeadsPaginator
     list_display = ["last_activity_at", "name", "email", "company", "status", "message_count", "assignee"]
     list_filter = ["status", "is_spam"]
     search_fields = ["name", "email", "company"]
