@@ -8,6 +8,10 @@ whole request cost against a bare insert?
    in a background thread. Ratio of the two p50s (target ≤ 1.2): the POST must not wait for SMTP.
 2. POSTs per second against the web server (run_web, 8 threads) over loopback (8 client threads) versus a
    bare pymongo insert loop (one thread, and eight) on the same server, as ratios.
+   With each, the CPU time per POST (per insert) of every process taking part, read from /proc: the
+   web server's two processes, the database server, and this process's client threads. All of them
+   share this machine's cores, so their sum bounds the throughput any code could reach here:
+   cores / CPU per POST, printed as a ceiling and as its ratio to the loop.
 3. What durability costs: the same throughputs on a server without --sync-on-commit, the site
    asking for w=1 without the journal, as ratios.
 0. First, cost against size (issue 15): p50 wall and database time and the round trips of one accepted
@@ -230,10 +234,58 @@ def plans() -> None:
     print("the message and its two outbox jobs are inserts (no query); their unique keys are checked through their indexes")
 
 
-def web_throughput(uri: str, spool: str, seconds: float) -> float:
-    """Browser-like visitors (CSRF cookie, then POST) against the web server (run_web, 8 threads)."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            pass  # a process that ended meanwhile
+    return children
+
+
+class CpuMeter:
+    """CPU seconds used meanwhile by each named process (`None`: this one, all its threads)."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = pids
+        self.used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) if pid else sum(os.times()[:2]) for name, pid in self.pids.items()}
+
+    def __enter__(self) -> "CpuMeter":
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.used = {name: seconds - self._start[name] for name, seconds in self._now().items()}
+
+    def per_unit(self, units: int) -> str:
+        total = sum(self.used.values())
+        parts = ", ".join(f"{name} {seconds / units * 1000:.1f}" for name, seconds in self.used.items())
+        return f"{parts}; total {total / units * 1000:.1f} ms"
+
+    def ceiling(self, units: int, without: tuple[str, ...] = ()) -> float:
+        """Units per second if this machine's every core did nothing but this work (`without` the
+        named processes)."""
+        return os.cpu_count() * units / sum(seconds for name, seconds in self.used.items() if name not in without)
+
+
+def web_throughput(uri: str, spool: str, seconds: float, db_pid: int) -> tuple[float, CpuMeter, int]:
+    """Browser-like visitors (CSRF cookie, then POST) against the web server (run_web, 8 threads):
+    POST/s, the CPU each process spent, and the POSTs."""
     stack = Stack(env=stack_env(mongodb_uri=uri, spool_dir=spool, smtp_port=free_port(), CONTACT_RATE_IP="1000000", CONTACT_RATE_EMAIL="1000000", CONTACT_MIN_FILL_SECONDS="0"))
     url = stack.start_web(threads=8)
+    front = stack.webs[-1].pid
+    meter = CpuMeter({"web front": front, "web app": child_pids(front)[0], "database": db_pid, "clients": None})
     deadline = time.monotonic() + seconds
     counter = [0]
     lock = threading.Lock()
@@ -250,14 +302,14 @@ def web_throughput(uri: str, spool: str, seconds: float) -> float:
 
     start = time.monotonic()
     try:
-        with ThreadPoolExecutor(8) as pool:
+        with meter, ThreadPoolExecutor(8) as pool:
             list(pool.map(visitor, range(8)))
     finally:
         stack.stop()
-    return counter[0] / (time.monotonic() - start)
+    return counter[0] / (time.monotonic() - start), meter, counter[0]
 
 
-def pymongo_throughput(uri: str, seconds: float, threads: int) -> float:
+def pymongo_throughput(uri: str, seconds: float, threads: int, db_pid: int) -> tuple[float, CpuMeter, int]:
     from pymongo import MongoClient
 
     collection = MongoClient(uri)["bench_bare"]["messages"]
@@ -272,9 +324,9 @@ def pymongo_throughput(uri: str, seconds: float, threads: int) -> float:
                 counter[0] += 1
 
     start = time.monotonic()
-    with ThreadPoolExecutor(threads) as pool:
+    with CpuMeter({"database": db_pid, "client": None}) as meter, ThreadPoolExecutor(threads) as pool:
         list(pool.map(loop, range(threads)))
-    return counter[0] / (time.monotonic() - start)
+    return counter[0] / (time.monotonic() - start), meter, counter[0]
 
 
 def main() -> None:
@@ -299,18 +351,25 @@ def main() -> None:
         print(f"contact POST, SMTP instant : p50 {p50_fast*1000:.1f} ms  p95 {percentile(fast, .95)*1000:.1f} ms  ({len(fast)} posts)")
         print(f"contact POST, SMTP stalls 2s: p50 {p50_slow*1000:.1f} ms  p95 {percentile(slow, .95)*1000:.1f} ms  ({received} mails delivered meanwhile)")
         print(f"ratio of p50s (stalling / instant): {p50_slow / p50_fast:.2f}  (target <= 1.2)")
-        web = web_throughput(server.uri, spool, args.seconds)
-        bare_loop = pymongo_throughput(server.uri, args.seconds, threads=1)
-        bare_8 = pymongo_throughput(server.uri, args.seconds, threads=8)
+        db_pid = server.process.pid
+        web, web_cpu, posts = web_throughput(server.uri, spool, args.seconds, db_pid)
+        bare_loop, loop_cpu, inserts = pymongo_throughput(server.uri, args.seconds, threads=1, db_pid=db_pid)
+        bare_8, _, _ = pymongo_throughput(server.uri, args.seconds, threads=8, db_pid=db_pid)
         print(f"run_web 8 threads, 8 clients  : {web:.1f} POST/s")
-        print(f"bare pymongo insert loop      : {bare_loop:.1f} inserts/s  (ratio web / loop {web / bare_loop:.2f})")
+        print(f"bare pymongo insert loop      : {bare_loop:.1f} inserts/s  (ratio web / loop {web / bare_loop:.2f}, target >= 0.3)")
         print(f"bare pymongo insert, 8 threads: {bare_8:.1f} inserts/s  (ratio web / 8 threads {web / bare_8:.2f})")
+        print(f"CPU per POST   : {web_cpu.per_unit(posts)}")
+        print(f"CPU per insert : {loop_cpu.per_unit(inserts)}")
+        ceiling, site_ceiling = web_cpu.ceiling(posts), web_cpu.ceiling(posts, without=("clients",))
+        print(f"ceiling on {os.cpu_count()} cores at that CPU per POST: {ceiling:.1f} POST/s = x{ceiling / bare_loop:.2f} the loop; "
+              f"without the clients' CPU {site_ceiling:.1f} POST/s = x{site_ceiling / bare_loop:.2f}; "
+              f"x0.3 the loop leaves {os.cpu_count() * 1000 / (0.3 * bare_loop):.1f} ms of CPU per POST in all")
         fast_server = DatabaseServer(durable=False)
         fast_server.start()
         try:
             # the baseline gives up both guarantees: the server's sync and the client's j=true
-            web_fast = web_throughput(fast_server.uri + "?w=1&journal=false", spool, args.seconds)
-            loop_fast = pymongo_throughput(fast_server.uri, args.seconds, threads=1)
+            web_fast, _, _ = web_throughput(fast_server.uri + "?w=1&journal=false", spool, args.seconds, fast_server.process.pid)
+            loop_fast, _, _ = pymongo_throughput(fast_server.uri, args.seconds, threads=1, db_pid=fast_server.process.pid)
         finally:
             fast_server.close()
         print(f"without --sync-on-commit       : {web_fast:.1f} POST/s, {loop_fast:.1f} inserts/s")
