@@ -1,5 +1,6 @@
 """Reads of intake data shared by the site, the CRM and the commands: the lead store's reads (its
 collections, the inbox fields and CSV columns), the outbox's state, caught mail."""
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -113,13 +114,11 @@ def caught_mail_get(*, name: str) -> CaughtMail | None:
         return None
 
 
-def leads_get(*, ids: list) -> list[Lead]:
-    return list(Lead.objects.filter(pk__in=ids))
-
-
-def leads_shown(*, ids) -> dict:
-    """{id: lead} for showing (search terms left out), in one read by _id however many ids."""
-    return Lead.objects.defer("search_terms").in_bulk(set(ids))
+def leads_get(*, ids: Iterable, for_display: bool = False) -> dict:
+    """{id: lead} in one read by _id however many ids; `for_display` leaves out the search terms
+    (a lead read only to be shown is never saved)."""
+    leads = Lead.objects.defer("search_terms") if for_display else Lead.objects.all()
+    return leads.in_bulk(set(ids))
 
 
 # Reads here name related rows by id instead of select_related(): django-mongodb-backend puts the

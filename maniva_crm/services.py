@@ -242,7 +242,7 @@ def leads_bulk(*, lead_ids: list[str], action: str, value: str, actor: AbstractB
     if action not in BulkAction.values:
         raise ValueError(f"unknown bulk action {action!r}")
     count = 0
-    for lead in contact_selectors.leads_get(ids=lead_ids[:500]):
+    for lead in contact_selectors.leads_get(ids=lead_ids[:500]).values():
         if action == BulkAction.STATUS:
             lead_status_set(lead=lead, status=value, actor=actor)
         elif action == BulkAction.ASSIGN:

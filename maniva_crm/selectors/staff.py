@@ -2,7 +2,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from contact.selectors import leads_shown
+from contact.selectors import leads_get
 from maniva_crm.backends import RecentCache
 from maniva_crm.models import AuditEntry
 
@@ -10,7 +10,7 @@ from maniva_crm.models import AuditEntry
 def audit_page(*, page: int = 1, per_page: int = 100) -> tuple[list[AuditEntry], bool]:
     offset = (max(1, page) - 1) * per_page
     entries = list(AuditEntry.objects.order_by("-created_at", "-pk")[offset : offset + per_page + 1])
-    leads = leads_shown(ids=[e.lead_id for e in entries if e.lead_id])  # not select_related: contact.selectors says why
+    leads = leads_get(for_display=True, ids=[e.lead_id for e in entries if e.lead_id])  # not select_related: contact.selectors says why
     for entry in entries:
         if entry.lead_id:
             AuditEntry.lead.field.set_cached_value(entry, leads.get(entry.lead_id))
