@@ -7,14 +7,13 @@ runs without upsert: it matches only the very lead that still holds the address,
 (the lead merged away or erased since, another process's changes) matches nothing and the intake
 takes its usual path, one round trip dearer. Keys are digests, not addresses; bounded, oldest out."""
 import hashlib
-import threading
-from collections import OrderedDict
 
 from bson import ObjectId
 
+from maniva_webapp.memo import BoundedMemo
+
 KEPT = 10_000
-_lock = threading.Lock()
-_ids: OrderedDict[bytes, ObjectId] = OrderedDict()
+_ids = BoundedMemo(KEPT)  # address digest -> lead _id
 
 
 def _key(email: str) -> bytes:
@@ -22,23 +21,13 @@ def _key(email: str) -> bytes:
 
 
 def lead_id_known(email: str) -> ObjectId | None:
-    with _lock:
-        lead_id = _ids.get(key := _key(email))
-        if lead_id is not None:
-            _ids.move_to_end(key)
-        return lead_id
+    return _ids.get(_key(email))
 
 
 def lead_id_learn(email: str, lead_id: ObjectId) -> None:
-    key = _key(email)
-    with _lock:
-        _ids[key] = lead_id
-        _ids.move_to_end(key)
-        while len(_ids) > KEPT:
-            _ids.popitem(last=False)
+    _ids.put(_key(email), lead_id)
 
 
 def lead_ids_forget() -> None:
     """Forget every address (tests: each starts from its own database)."""
-    with _lock:
-        _ids.clear()
+    _ids.clear()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from contact.models import Lead, LeadStatus
 from contact.search import query_terms
 from contact.selectors import INBOX_FIELDS, INBOX_PROJECTION, lead_collection, lead_status_counts
+from maniva_webapp.memo import BoundedMemo
 
 PER_PAGE = 50
 FIRST_WINDOW_DAYS = 1 / 24  # an hour: the windows then grow by the density they find
@@ -206,7 +207,7 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
         if len(few) <= wanted:
             few.sort(key=_recent_key, reverse=True)
             return [d for d in few if kept(d)]
-        _common_word(word)
+        _common_words.put(word)
     now = timezone.now()
     docs: list[dict] = []
     newer_read_from: datetime | None = None  # the slices read so far cover [this, now]
@@ -268,13 +269,7 @@ def _residual_holds(doc: dict, residual: dict) -> bool:
 # Words this process has seen match more than a page (at most COMMON_WORDS_MAX): their search goes
 # straight to the slices. Only a cost choice: the answer is the same either way.
 COMMON_WORDS_MAX = 4096
-_common_words: set[str] = set()
-
-
-def _common_word(word: str) -> None:
-    if len(_common_words) >= COMMON_WORDS_MAX:
-        _common_words.clear()
-    _common_words.add(word)
+_common_words = BoundedMemo(COMMON_WORDS_MAX)
 
 
 def _recent_key(doc: dict) -> tuple:
