@@ -6,6 +6,7 @@ slices of recent activity ({field: value, last_activity_at: {$gte: a, $lt: b}} r
 index), newest first, until a page is full; the last slice is unbounded, so results are those of one
 unbounded query, only cheaper. On MongoDB this costs nothing.
 """
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
 from functools import lru_cache
@@ -283,6 +284,27 @@ def _next_window(days: float, *, found: int, wanted: int) -> float | None:
     return None if days > HISTORY_DAYS else days
 
 
+# The name order's slices, read through the name index: names below "A" ("" and digits), one slice
+# per ASCII letter (capitals sort before small letters), and from "z" on (accented initials).
+NAME_SLICE_BOUNDS = (*string.ascii_uppercase, *string.ascii_lowercase)
+
+
+def _by_name(match: dict, *, wanted: int, projection: dict) -> list[dict]:
+    """The first `wanted` matching leads by name (then _id), read a slice of initials at a time from
+    the lowest up, every condition of `match` checked here: the server would read and sort every
+    matching lead (2.7 s at 30,000). A slice with no name costs one short round trip."""
+    collection = lead_collection()
+    projection = {**projection, "name": 1, **dict.fromkeys(match, 1)}
+    docs: list[dict] = []
+    for low, high in zip((None, *NAME_SLICE_BOUNDS), (*NAME_SLICE_BOUNDS, None), strict=True):
+        bounds = {"$gte": low} if high is None else {"$lt": high} if low is None else {"$gte": low, "$lt": high}
+        found = [doc for doc in collection.find({"name": bounds}, projection) if _residual_holds(doc, match)]
+        docs.extend(sorted(found, key=lambda doc: (doc["name"], doc["_id"])))
+        if len(docs) >= wanted:
+            break
+    return docs[:wanted]
+
+
 def inbox_page(
     *, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE, usernames: dict | None = None
 ) -> InboxPage:
@@ -301,6 +323,8 @@ def inbox_page(
         # the server would read and sort every matching lead (2.9 s for the whole inbox at 30,000)
         docs = _newest(inbox_match(filters), wanted=wanted, residual_terms=[], projection=projection, by="created")
         chunk = docs[(page - 1) * per_page :]
+    elif filters.sort == "name" and not words:
+        chunk = _by_name(inbox_match(filters), wanted=wanted, projection=projection)[(page - 1) * per_page :]
     else:
         cursor = lead_collection().find(inbox_match(filters), projection).sort(SORTS[filters.sort])
         chunk = list(cursor.skip((page - 1) * per_page).limit(per_page + 1))

@@ -160,3 +160,51 @@ def test_newest_created_first_with_a_word_or_dates_is_the_servers_sort(finds, cr
         assert len(sent) == 1
         expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["created"]).limit(6)
         assert _ids(page) == [str(d["_id"]) for d in expected]
+
+
+NAMES = ["Ana Souza", "ana lima", "Álvaro Reis", "Zé Pinto", "zoe Hart", "1st Choice Ltd", "Bruno Dias", "Bruna Dias",
+         "Carla Nunes", "[Test] Corp", "Øyvind Berg", "Ana Souza", "Mia Lopes", "maria Gomes", "Zara Ali", "Yuri Sá"]
+
+
+@pytest.fixture
+def named_leads() -> None:
+    """Sixteen leads named across the slices (digits, capitals, small letters, accents, one name
+    twice), every third spam, every fourth unassigned from Germany."""
+    for n, name in enumerate(NAMES):
+        make_message(email=f"n{n}@example.com", name=name, ago=timedelta(hours=n), spam=n % 3 == 0,
+                     country="DE" if n % 4 == 0 else "PT")
+
+
+@pytest.mark.parametrize("filters", [
+    InboxFilters(sort="name"), InboxFilters(sort="name", status="new"), InboxFilters(sort="name", spam="only"),
+    InboxFilters(sort="name", spam="any"), InboxFilters(sort="name", country="DE"),
+    InboxFilters(sort="name", date_from=timezone.localdate() - timedelta(days=1)),
+], ids=["inbox", "status", "spam only", "spam too", "country", "dates"])
+def test_by_name_is_read_in_slices_of_initials(finds, named_leads, filters):
+    """The server would read and sort every matching lead; each find names only a range of names,
+    the other conditions are checked on the leads read, and every page is the server's own answer
+    to the whole filter and sort."""
+    for number in (1, 2, 3, 4):
+        finds.arm()
+        page = inbox_page(filters=filters, page=number, per_page=3)
+        sent = finds.disarm()
+        assert sent and all(list(f) == ["name"] for f in sent), sent
+        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["name"]).skip((number - 1) * 3).limit(4)
+        expected = [str(d["_id"]) for d in expected]
+        assert _ids(page) == expected[:3] and page.has_next == (len(expected) == 4), number
+
+
+def test_by_name_stops_at_the_slice_that_fills_the_page(finds, named_leads):
+    finds.arm()
+    page = inbox_page(filters=InboxFilters(sort="name", spam="any"), per_page=2)
+    sent = finds.disarm()
+    assert [row.name for row in page.rows] == ["1st Choice Ltd", "Ana Souza"]
+    assert [f["name"] for f in sent] == [{"$lt": "A"}, {"$gte": "A", "$lt": "B"}]
+
+
+def test_by_name_with_a_word_is_the_servers_sort(finds, named_leads):
+    finds.arm()
+    page = inbox_page(filters=InboxFilters(sort="name", q="dias", spam="any"), per_page=6)
+    sent = finds.disarm()
+    assert len(sent) == 1 and "search_terms" in sent[0]
+    assert [row.name for row in page.rows] == ["Bruna Dias", "Bruno Dias"]
