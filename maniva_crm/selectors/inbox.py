@@ -237,6 +237,7 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
 # So a slice names the conditions of one of these, and the documents read are checked against the
 # rest here.
 SLICE_INDEXES = (
+    ("message_count",),  # only the order by message count asks for one (_by_messages)
     ("search_terms", "is_spam"), ("search_terms",), ("assignee_id",), ("intent",), ("status",), ("needs_review",), ("awaiting_reply",),
     ("is_spam",),
 )
@@ -305,6 +306,32 @@ def _by_name(match: dict, *, wanted: int, projection: dict) -> list[dict]:
     return docs[:wanted]
 
 
+# The message-count order's slices: the few leads with many messages in ranges halving down to
+# MANY_MESSAGES, then each smaller count on its own, newest first in slices of activity through
+# the (message_count, last_activity_at) index (_newest).
+MANY_MESSAGES = 8
+MANY_MESSAGES_RANGES = ((256, None), (128, 256), (64, 128), (32, 64), (16, 32), (8, 16))
+
+
+def _by_messages(match: dict, *, wanted: int, projection: dict) -> list[dict]:
+    """The first `wanted` matching leads by message count (most first), then latest activity, then
+    _id: the server would read and sort every matching lead (2.4 s at 30,000)."""
+    collection = lead_collection()
+    range_projection = {**projection, "message_count": 1, "last_activity_at": 1, **dict.fromkeys(match, 1)}
+    docs: list[dict] = []
+    for low, high in MANY_MESSAGES_RANGES:
+        bounds = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
+        found = [doc for doc in collection.find({"message_count": bounds}, range_projection) if _residual_holds(doc, match)]
+        docs.extend(sorted(found, key=lambda doc: (doc["message_count"], _recent_key(doc)), reverse=True))
+        if len(docs) >= wanted:
+            return docs[:wanted]
+    for count in range(MANY_MESSAGES - 1, -1, -1):
+        docs.extend(_newest({"message_count": count, **match}, wanted=wanted - len(docs), residual_terms=[], projection=projection))
+        if len(docs) >= wanted:
+            break
+    return docs[:wanted]
+
+
 def inbox_page(
     *, filters: InboxFilters, page: int = 1, per_page: int = PER_PAGE, usernames: dict | None = None
 ) -> InboxPage:
@@ -325,6 +352,8 @@ def inbox_page(
         chunk = docs[(page - 1) * per_page :]
     elif filters.sort == "name" and not words:
         chunk = _by_name(inbox_match(filters), wanted=wanted, projection=projection)[(page - 1) * per_page :]
+    elif filters.sort == "messages" and not words:
+        chunk = _by_messages(inbox_match(filters), wanted=wanted, projection=projection)[(page - 1) * per_page :]
     else:
         cursor = lead_collection().find(inbox_match(filters), projection).sort(SORTS[filters.sort])
         chunk = list(cursor.skip((page - 1) * per_page).limit(per_page + 1))

@@ -208,3 +208,45 @@ def test_by_name_with_a_word_is_the_servers_sort(finds, named_leads):
     sent = finds.disarm()
     assert len(sent) == 1 and "search_terms" in sent[0]
     assert [row.name for row in page.rows] == ["Bruna Dias", "Bruno Dias"]
+
+
+@pytest.fixture
+def counted_leads() -> None:
+    """Leads with 1 to 4 messages and two with many (9 and 17, in the ranges of many), their last
+    messages an hour apart (two leads share a count and an hour, so _id decides), every third spam,
+    every fourth from Germany."""
+    counts = [1, 2, 3, 1, 4, 2, 9, 1, 3, 17, 2, 1, 1, 2]
+    for n, count in enumerate(counts):
+        for m in range(count):
+            make_message(email=f"m{n}@example.com", name=f"Person M{n}", ago=timedelta(hours=n // 2, minutes=count - m),
+                         spam=n % 3 == 0, country="DE" if n % 4 == 0 else "PT")
+
+
+@pytest.mark.parametrize("filters", [
+    InboxFilters(sort="messages"), InboxFilters(sort="messages", status="new"), InboxFilters(sort="messages", spam="only"),
+    InboxFilters(sort="messages", spam="any"), InboxFilters(sort="messages", country="DE"), InboxFilters(sort="messages", assignee="none"),
+], ids=["inbox", "status", "spam only", "spam too", "country", "unassigned"])
+def test_by_message_count_is_read_in_slices_of_counts(finds, counted_leads, filters):
+    """Each find names a range of many messages, or one smaller count with a slice of activity;
+    every page is the server's own answer to the whole filter and sort."""
+    for number in (1, 2, 3, 4):
+        finds.arm()
+        page = inbox_page(filters=filters, page=number, per_page=3)
+        sent = finds.disarm()
+        assert sent and all(list(f) == ["message_count"] or set(f) == {"message_count", "last_activity_at"} for f in sent), sent
+        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["messages"]).skip((number - 1) * 3).limit(4)
+        expected = [str(d["_id"]) for d in expected]
+        assert _ids(page) == expected[:3] and page.has_next == (len(expected) == 4), number
+
+
+def test_by_message_count_reads_the_many_first_and_stops_when_full(finds, counted_leads):
+    finds.arm()
+    page = inbox_page(filters=InboxFilters(sort="messages", spam="any"), per_page=2)
+    sent = finds.disarm()
+    assert [row.message_count for row in page.rows] == [17, 9] and page.has_next
+    ranges = [f["message_count"] for f in sent if list(f) == ["message_count"]]
+    assert ranges == [{"$gte": 256}, {"$gte": 128, "$lt": 256}, {"$gte": 64, "$lt": 128}, {"$gte": 32, "$lt": 64},
+                      {"$gte": 16, "$lt": 32}, {"$gte": 8, "$lt": 16}]
+    # the page's one more lead (it tells whether a next page exists) has 4: nothing below is read
+    assert sent[len(ranges):] and all(f["message_count"] in range(4, 8) for f in sent[len(ranges):])
+    assert sent[-1]["message_count"] == 4
