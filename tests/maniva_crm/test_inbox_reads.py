@@ -43,6 +43,19 @@ def _newest_ids(filters: InboxFilters, n: int) -> list[str]:
     return [str(d["_id"]) for d in lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["recent"]).limit(n)]
 
 
+def _pages_are_the_servers(finds, filters: InboxFilters, *, slices: list[set[str]], pages: int, per_page: int) -> None:
+    """Each page is the server's own answer to the whole filter and sort (a next page too), and each
+    find's filter names the columns of one of the order's `slices` and nothing else."""
+    for number in range(1, pages + 1):
+        finds.arm()
+        page = inbox_page(filters=filters, page=number, per_page=per_page)
+        sent = finds.disarm()
+        assert sent and all(set(f) in slices for f in sent), sent
+        cursor = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS[filters.sort])
+        expected = [str(d["_id"]) for d in cursor.skip((number - 1) * per_page).limit(per_page + 1)]
+        assert _ids(page) == expected[:per_page] and page.has_next == (len(expected) > per_page), number
+
+
 @pytest.fixture
 def sixty_leads() -> None:
     """One lead an hour for the last 60 hours, half of them about websites."""
@@ -142,13 +155,7 @@ def test_newest_created_first_is_read_in_slices_of_creation_time(finds, created_
     """The server would read and sort every matching lead; each find names only a creation-time
     slice, the other conditions are checked on the leads read, and every page is the server's own
     answer to the whole filter and sort."""
-    for number in (1, 2, 3):
-        finds.arm()
-        page = inbox_page(filters=filters, page=number, per_page=6)
-        sent = finds.disarm()
-        assert sent and all(list(f) == ["created_at"] for f in sent), sent
-        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["created"]).skip((number - 1) * 6).limit(6)
-        assert _ids(page) == [str(d["_id"]) for d in expected], number
+    _pages_are_the_servers(finds, filters, slices=[{"created_at"}], pages=3, per_page=6)
     assert _ids(inbox_page(filters=filters, per_page=6)) != _ids(inbox_page(filters=replace(filters, sort="recent"), per_page=6))
 
 
@@ -184,14 +191,7 @@ def test_by_name_is_read_in_slices_of_initials(finds, named_leads, filters):
     """The server would read and sort every matching lead; each find names only a range of names,
     the other conditions are checked on the leads read, and every page is the server's own answer
     to the whole filter and sort."""
-    for number in (1, 2, 3, 4):
-        finds.arm()
-        page = inbox_page(filters=filters, page=number, per_page=3)
-        sent = finds.disarm()
-        assert sent and all(list(f) == ["name"] for f in sent), sent
-        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["name"]).skip((number - 1) * 3).limit(4)
-        expected = [str(d["_id"]) for d in expected]
-        assert _ids(page) == expected[:3] and page.has_next == (len(expected) == 4), number
+    _pages_are_the_servers(finds, filters, slices=[{"name"}], pages=4, per_page=3)
 
 
 def test_by_name_stops_at_the_slice_that_fills_the_page(finds, named_leads):
@@ -229,14 +229,7 @@ def counted_leads() -> None:
 def test_by_message_count_is_read_in_slices_of_counts(finds, counted_leads, filters):
     """Each find names a range of many messages, or one smaller count with a slice of activity;
     every page is the server's own answer to the whole filter and sort."""
-    for number in (1, 2, 3, 4):
-        finds.arm()
-        page = inbox_page(filters=filters, page=number, per_page=3)
-        sent = finds.disarm()
-        assert sent and all(list(f) == ["message_count"] or set(f) == {"message_count", "last_activity_at"} for f in sent), sent
-        expected = lead_collection().find(inbox_match(filters), {"_id": 1}).sort(SORTS["messages"]).skip((number - 1) * 3).limit(4)
-        expected = [str(d["_id"]) for d in expected]
-        assert _ids(page) == expected[:3] and page.has_next == (len(expected) == 4), number
+    _pages_are_the_servers(finds, filters, slices=[{"message_count"}, {"message_count", "last_activity_at"}], pages=4, per_page=3)
 
 
 def test_by_message_count_reads_the_many_first_and_stops_when_full(finds, counted_leads):
