@@ -4,7 +4,8 @@ The inbox queries pymongo directly with filters its indexes can serve. The embed
 materialises every index candidate before sorting and limiting, so the newest page is read in
 slices of recent activity ({field: value, last_activity_at: {$gte: a, $lt: b}} rides a compound
 index), newest first, until a page is full; the last slice is unbounded, so results are those of one
-unbounded query, only cheaper. On MongoDB this costs nothing.
+unbounded query, only cheaper. On MongoDB this costs nothing. The other orders but oldest first
+are read in slices of their own key the same way: creation time, initials, message counts.
 """
 import string
 from collections.abc import Callable
@@ -310,7 +311,7 @@ def _by_name(match: dict, *, wanted: int, projection: dict) -> list[dict]:
 # MANY_MESSAGES, then each smaller count on its own, newest first in slices of activity through
 # the (message_count, last_activity_at) index (_newest).
 MANY_MESSAGES = 8
-MANY_MESSAGES_RANGES = ((256, None), (128, 256), (64, 128), (32, 64), (16, 32), (8, 16))
+MANY_MESSAGES_RANGES = ((256, None), (128, 256), (64, 128), (32, 64), (16, 32), (MANY_MESSAGES, 16))
 
 
 def _by_messages(match: dict, *, wanted: int, projection: dict) -> list[dict]:
