@@ -326,7 +326,7 @@ def _by_messages(match: dict, *, wanted: int, projection: dict) -> list[dict]:
         docs.extend(sorted(found, key=lambda doc: (doc["message_count"], _recent_key(doc)), reverse=True))
         if len(docs) >= wanted:
             return docs[:wanted]
-    for count in range(MANY_MESSAGES - 1, -1, -1):
+    for count in (*range(MANY_MESSAGES - 1, -1, -1), None):  # None: a lead without a count, last as the server sorts it
         docs.extend(_newest({"message_count": count, **match}, wanted=wanted - len(docs), residual_terms=[], projection=projection))
         if len(docs) >= wanted:
             break

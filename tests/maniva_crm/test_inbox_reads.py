@@ -243,3 +243,11 @@ def test_by_message_count_reads_the_many_first_and_stops_when_full(finds, counte
     # the page's one more lead (it tells whether a next page exists) has 4: nothing below is read
     assert sent[len(ranges):] and all(f["message_count"] in range(4, 8) for f in sent[len(ranges):])
     assert sent[-1]["message_count"] == 4
+
+
+def test_by_message_count_lists_a_lead_without_a_count_last_as_the_server_does(finds, counted_leads):
+    uncounted = lead_collection().find_one({"email": "m1@example.com"})["_id"]
+    lead_collection().update_one({"_id": uncounted}, {"$unset": {"message_count": ""}})
+    filters = InboxFilters(sort="messages", spam="any")
+    _pages_are_the_servers(finds, filters, slices=[{"message_count"}, {"message_count", "last_activity_at"}], pages=5, per_page=3)
+    assert inbox_page(filters=filters, page=5, per_page=3).rows[-1].id == str(uncounted)
