@@ -56,6 +56,7 @@ def pages(lead_id: str) -> list[str]:
         "/crm/dashboard/", "/crm/audit/", "/crm/staff/", "/crm/canned/", "/crm/routing/", "/crm/mail/",
         lead, f"{lead}export.json", "/crm/export.csv?q=website",
         "/admin/", "/admin/contact/lead/", "/admin/contact/message/", "/admin/contact/message/?p=3", "/admin/contact/message/?kind__exact=consultation",
+        "/admin/contact/message/?kind__exact=consultation&p=3", "/admin/contact/message/?is_spam__exact=1", "/admin/contact/lead/?status__exact=new",
         "/admin/contact/outboxjob/", f"/admin/contact/lead/{lead_id}/change/",
     ]
 
