@@ -251,3 +251,10 @@ def test_by_message_count_lists_a_lead_without_a_count_last_as_the_server_does(f
     filters = InboxFilters(sort="messages", spam="any")
     _pages_are_the_servers(finds, filters, slices=[{"message_count"}, {"message_count", "last_activity_at"}], pages=5, per_page=3)
     assert inbox_page(filters=filters, page=5, per_page=3).rows[-1].id == str(uncounted)
+
+
+def test_every_slice_has_an_index_that_leads_with_its_columns_and_holds_the_activity():
+    """A slice without its index would read every lead, and still give the right page."""
+    keys = [tuple(field for field, _ in spec["key"]) for spec in lead_collection().index_information().values()]
+    for columns in SLICE_INDEXES:
+        assert any(key[:len(columns)] == columns and "last_activity_at" in key for key in keys), columns
