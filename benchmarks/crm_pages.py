@@ -51,7 +51,7 @@ READS_SEEN = Reads()
 def pages(lead_id: str) -> list[str]:
     lead = f"/crm/leads/{lead_id}/"
     return [
-        "/crm/", "/crm/?assignee=none", "/crm/?status=new&sort=oldest", "/crm/?sort=name", "/crm/?sort=name&page=20", "/crm/?sort=name&status=new", "/crm/?sort=messages", "/crm/?sort=messages&page=20", "/crm/?sort=messages&status=new", "/crm/?country=PT", "/crm/?q=website",
+        "/crm/", "/crm/?assignee=none", "/crm/?status=new&sort=oldest", "/crm/?sort=name", "/crm/?sort=name&page=20", "/crm/?sort=name&status=new", "/crm/?sort=messages", "/crm/?sort=messages&page=20", "/crm/?sort=messages&status=new", "/crm/?country=PT", "/crm/?country=DE", "/crm/?tag=vip", "/crm/?tag=urgent&status=new", "/crm/?q=website",
         "/crm/?page=10", "/crm/counts/",
         "/crm/dashboard/", "/crm/audit/", "/crm/staff/", "/crm/canned/", "/crm/routing/", "/crm/mail/",
         lead, f"{lead}export.json", "/crm/export.csv?q=website",
