@@ -100,8 +100,6 @@ class Lead(models.Model):
             models.Index(fields=["domain_key", "name_key"], name="lead_domain_name"),
             models.Index(fields=["name"], name="lead_name"),  # the inbox by name, in slices of initials
             models.Index(fields=["message_count", "-last_activity_at"], name="lead_count_recent"),  # and by message count
-            models.Index(fields=["tags", "-last_activity_at"], name="lead_tag_recent"),
-            models.Index(fields=["country", "-last_activity_at"], name="lead_country_recent"),
             models.Index(fields=["aliases"], name="lead_aliases"),
             models.Index(fields=["merged_ids"], name="lead_merged_ids"),
         ]

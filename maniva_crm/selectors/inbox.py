@@ -239,8 +239,8 @@ def _newest(match: dict, *, wanted: int, residual_terms: list[str], projection: 
 # rest here.
 SLICE_INDEXES = (
     ("message_count",),  # only the order by message count asks for one (_by_messages)
-    ("search_terms", "is_spam"), ("search_terms",), ("tags",), ("assignee_id",), ("intent",), ("status",), ("needs_review",),
-    ("awaiting_reply",), ("country",), ("is_spam",),
+    ("search_terms", "is_spam"), ("search_terms",), ("assignee_id",), ("intent",), ("status",), ("needs_review",), ("awaiting_reply",),
+    ("is_spam",),
 )
 
 
