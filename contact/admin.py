@@ -79,11 +79,11 @@ class NewestFirstPaginator(Paginator):
     def _newest_ids(self, *, wanted: int) -> list:
         column = self.object_list.model._meta.get_field(self.date_field).column
         now, ids, span, newer = timezone.now(), [], FIRST_WINDOW, None
+        equalities = self._equalities
         while len(ids) < wanted:
             bounds = {} if span is None else {"$gte": now - span}
             if newer is not None:
                 bounds["$lt"] = newer
-            equalities = self._equalities
             cursor = self._collection().find({column: bounds}, {"_id": 1, **dict.fromkeys(equalities, 1)}).sort([(column, -1), ("_id", -1)])
             if not equalities:
                 cursor = cursor.limit(wanted - len(ids))
